@@ -1,0 +1,53 @@
+# Thin wrappers over Python commands; on a machine without make, type the
+# commands shown in README.md instead.
+#   make lab     set up .venv if missing, start JupyterLab on notebooks/
+#   make test    set up .venv if missing, run unit tests and nbval over every notebook
+#   make rerun   re-execute notebooks in place (NB=00 for one), print time and memory
+#   make seeds   run notebooks with COURSE_SEED 0-9 without writing (NB=01 for one)
+#   make format  normalise notebook JSON
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NB     ?=
+SEEDS  ?= 0-9
+
+NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+               --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: lab test unit nbval rerun seeds format venv clean
+
+venv: $(STAMP)
+
+# Created when missing (or when the pins change); the stamp marks a complete install.
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x (3.10-3.13)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
+	@touch $(STAMP)
+
+lab: venv
+	$(BIN)/python -m jupyter lab notebooks/
+
+test: venv
+	$(BIN)/python -m pytest tests notebooks $(NBVAL_FLAGS)
+
+unit: venv
+	$(BIN)/python -m pytest tests
+
+nbval: venv
+	$(BIN)/python -m pytest notebooks $(NBVAL_FLAGS)
+
+rerun: venv
+	$(BIN)/python tools/rerun.py $(NB)
+
+seeds: venv
+	$(BIN)/python tools/rerun.py --seeds $(SEEDS) $(NB)
+
+format: venv
+	$(BIN)/python tools/nbformat_course.py notebooks/[0-9][0-9]_*.ipynb
+
+clean:
+	rm -rf $(VENV)

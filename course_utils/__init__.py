@@ -1,0 +1,24 @@
+"""Helpers for the course "What does a conv layer learn?".
+
+Importing this package changes nothing global: no seeding, no print options,
+no TensorFlow import. Call :func:`setup` at the top of a lesson to do those
+things, once, visibly::
+
+    import course_utils as cu
+    cfg = cu.setup()          # prints versions, seed and scale
+
+Modules, one concept each:
+
+- ``course_utils.config``    -- ``setup()``: seeds, scale, quiet TensorFlow start-up
+- ``course_utils.analysis``  -- output-size arithmetic and closed-form solvers
+- ``course_utils.kernels``   -- kernels used by the lessons (Gaussian, ...)
+- ``course_utils.data``      -- shipped and generated datasets, checksum-verified
+- ``course_utils.plotting``  -- small figures: kernels with a centred diverging colormap
+- ``course_utils.exercises`` -- auto-checked exercises: ``check``, ``hint``, ``solution``
+"""
+
+from course_utils import analysis, data, exercises, kernels, plotting
+from course_utils.config import Config, setup
+
+__all__ = ["Config", "setup", "analysis", "data", "exercises", "kernels", "plotting"]
+__version__ = "0.1.0"

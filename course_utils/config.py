@@ -1,0 +1,167 @@
+"""``setup()``: the one call at the top of every lesson.
+
+It reads the seed and the scale (from its arguments or from the ``COURSE_SEED``
+and ``COURSE_SCALE`` environment variables), imports TensorFlow with its C++
+start-up lines kept out of the notebook, seeds Python, NumPy and TensorFlow,
+turns on deterministic TensorFlow ops, sets the plotting style, and prints what
+it did. Introduced in lesson 00.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from typing import Iterator
+
+SCALES = ("quick", "full")
+DEFAULT_SEED = 0
+DEFAULT_SCALE = "quick"
+
+
+@dataclass(frozen=True)
+class Config:
+    """What ``setup()`` decided.
+
+    Attributes:
+        seed: the integer every random generator in the lesson is seeded with.
+        scale: ``"quick"`` (CI and laptops) or ``"full"`` (the original question's setup).
+    """
+
+    seed: int
+    scale: str
+
+    @property
+    def quick(self) -> bool:
+        """True at quick scale; lessons write ``steps = 200 if cfg.quick else 1562``."""
+        return self.scale == "quick"
+
+
+def _resolve_seed(seed: int | None) -> int:
+    if seed is None:
+        text = os.environ.get("COURSE_SEED", "").strip()
+        if not text:
+            return DEFAULT_SEED
+        try:
+            seed = int(text)
+        except ValueError:
+            raise ValueError(
+                f"COURSE_SEED must be a non-negative integer, got {text!r}"
+            ) from None
+    elif isinstance(seed, bool) or not isinstance(seed, int):
+        # np.int64 is not an int: keras.utils.set_random_seed would reject it later,
+        # with a less helpful message.
+        raise TypeError(f"seed must be a Python int or None, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    return seed
+
+
+def _resolve_scale(scale: str | None) -> str:
+    source = "scale"
+    if scale is None:
+        source = "COURSE_SCALE"
+        scale = os.environ.get("COURSE_SCALE", "").strip() or DEFAULT_SCALE
+    if not isinstance(scale, str):
+        raise TypeError(f"scale must be a str or None, got {type(scale).__name__}")
+    if scale.lower() not in SCALES:
+        raise ValueError(f"{source} must be one of {SCALES}, got {scale!r}")
+    return scale.lower()
+
+
+@contextlib.contextmanager
+def _stderr_to_devnull() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration of the block.
+
+    TensorFlow's C++ runtime writes its start-up lines (absl, oneDNN, cudart,
+    cuInit) straight to fd 2, below Python's ``sys.stderr``; no log level
+    removes them all (see NOTEBOOK_PITFALLS.md). Python-level warnings are
+    written through ``sys.stderr`` and still show after the block.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (some embedded consoles): nothing to hide
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow and Keras with the C++ start-up noise discarded; return ``tf``.
+
+    Only the first call does any work; later calls return the imported module.
+    """
+    if "tensorflow" in sys.modules and "keras" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_to_devnull():
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        # The first device query initialises the runtime (and prints cuInit errors on
+        # machines without a GPU), so it belongs inside the silenced block too.
+        tf.config.list_logical_devices()
+    return tf
+
+
+def _set_plot_style() -> None:
+    import matplotlib as mpl
+
+    mpl.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.figsize": (5.0, 3.2),
+            "font.size": 9,
+            "axes.titlesize": 9,
+            "axes.grid": False,
+            "image.interpolation": "nearest",
+            "figure.max_open_warning": 0,
+        }
+    )
+
+
+def setup(seed: int | None = None, scale: str | None = None) -> Config:
+    """Seed everything, pick the scale, import TensorFlow quietly; print what was done.
+
+    Args:
+        seed: a Python ``int`` in [0, 2**32). ``None`` reads ``COURSE_SEED`` (default 0).
+        scale: ``"quick"`` or ``"full"`` (any case). ``None`` reads ``COURSE_SCALE``
+            (default ``"quick"``).
+
+    Returns:
+        A frozen :class:`Config` with ``.seed`` and ``.scale``.
+
+    Raises:
+        TypeError: ``seed`` is not an ``int`` (``np.int64`` and ``"3"`` included).
+        ValueError: a negative seed, an unknown scale, or an unreadable ``COURSE_SEED``.
+
+    Example:
+        >>> cfg = setup(seed=3, scale="quick")   # doctest: +SKIP
+        course_utils 0.1.0 | seed 3 | scale quick | ...
+    """
+    cfg = Config(seed=_resolve_seed(seed), scale=_resolve_scale(scale))
+    tf = import_tensorflow_quietly()
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(cfg.seed)  # Python, NumPy's global generator, TensorFlow
+    tf.config.experimental.enable_op_determinism()
+    _set_plot_style()
+    devices = ", ".join(sorted({d.device_type for d in tf.config.list_logical_devices()}))
+    print(
+        f"seed {cfg.seed} | scale {cfg.scale} | Python {platform.python_version()}, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__} "
+        f"| devices: {devices}"
+    )
+    return cfg

@@ -1,0 +1,80 @@
+"""Normalise lesson notebooks so that the stored JSON diffs cleanly.
+
+One command (``python tools/nbformat_course.py notebooks/*.ipynb``) rewrites the
+files; ``--check`` only reports. ``make rerun`` normalises what it writes and
+``make test`` checks every stored notebook (tests/test_notebook_hygiene.py).
+
+The rules:
+- notebook metadata keeps only ``kernelspec`` (python3) and ``language_info.name``;
+- cell metadata keeps only ``tags``; papermill's ``injected-parameters`` cells and
+  ``metadata.papermill`` are dropped;
+- cells with no source are dropped; cell ids are their position (``c00``, ``c01``...);
+- JSON with sorted keys and one-space indent, as nbformat writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return a normalised copy of ``nb`` (an nbformat v4 notebook)."""
+    nb = copy.deepcopy(nb)
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    cells = []
+    for cell in nb.cells:
+        tags = sorted(set(cell.get("metadata", {}).get("tags", [])))
+        if "injected-parameters" in tags or not "".join(cell.source).strip():
+            continue
+        cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
+        if cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                output.pop("transient", None)
+        if "attachments" in cell and not cell.attachments:
+            del cell["attachments"]
+        cells.append(cell)
+    for index, cell in enumerate(cells):
+        cell.id = f"c{index:02d}"
+    nb.cells = cells
+    return nb
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    """The canonical text of a normalised notebook."""
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def canonical_text(path: Path) -> str:
+    """What ``path`` should contain after normalisation."""
+    return dumps(normalize(nbformat.read(path, as_version=4)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--check", action="store_true", help="report, do not rewrite")
+    args = parser.parse_args(argv)
+    changed = []
+    for path in args.paths:
+        text = canonical_text(path)
+        if text != path.read_text(encoding="utf-8"):
+            changed.append(path)
+            if not args.check:
+                path.write_text(text, encoding="utf-8")
+    verb = "would change" if args.check else "normalised"
+    for path in changed:
+        print(f"{verb}: {path}")
+    return 1 if (args.check and changed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
