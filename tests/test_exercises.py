@@ -1,0 +1,96 @@
+"""course_utils.exercises: check/hint/solution behaviour, and every lesson's reference solutions."""
+
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import course_utils
+from course_utils.exercises import Exercise, Feedback, compare, load
+
+LESSONS = sorted(
+    m.name.removeprefix("exercises_") for m in pkgutil.iter_modules(course_utils.__path__)
+    if m.name.startswith("exercises_")
+)
+
+
+def _toy_reference():
+    return 24  # 28 - 5 + 1
+
+
+TOY = Exercise(number=1, title="output size", reference=_toy_reference,
+               hints=["n - k + 1", "28 - 5 + 1"], explanation="A valid 5x5 window fits 24 times.")
+
+
+def test_compare_reports_exact_approximate_and_wrong_numbers():
+    assert repr(compare(24, 24)) == "[correct] exact match"
+    assert compare(0.1 + 0.2, 0.3).correct and "approximately right" in compare(0.1 + 0.2, 0.3).message
+    wrong = compare([1.0, 2.0], [1.0, 2.5])
+    assert not wrong and wrong.message == "max difference 0.5 (relative 0.2)"
+
+
+def test_compare_names_shape_and_type_mismatches():
+    assert compare(np.zeros(3), np.zeros(4)).message == "shape (3,), expected (4,)"
+    assert "expected a number or an array, got dict" in compare({}, 1.0).message
+    assert "nan" in compare(float("nan"), 1.0).message
+    assert compare("Same ", "same").correct and not compare("valid", "same")
+    assert compare(True, True).correct and "expected True or False" in compare(1, True).message
+
+
+def test_unattempted_answers_are_reported_without_raising():
+    for blank in (..., None):
+        feedback = TOY.check(blank)
+        assert feedback.status == "unattempted" and not feedback
+        assert "not attempted yet" in repr(feedback) and "ex[1].hint()" in repr(feedback)
+
+
+def test_check_accepts_the_right_answer_and_rejects_a_wrong_one():
+    assert TOY.check(24).correct
+    assert repr(TOY.check(23)) == "[not yet] max difference 1 (relative 0.042)"
+
+
+def test_hints_come_mildest_first_and_stop_at_the_last():
+    assert TOY.hint() == "Hint 1/2: n - k + 1  (next: .hint(2))"
+    assert TOY.hint(2) == TOY.hint(9) == "Hint 2/2: 28 - 5 + 1"
+    with pytest.raises(ValueError, match="level must be a positive int, got 0"):
+        TOY.hint(0)
+
+
+def test_solution_shows_the_explanation_and_the_reference_code():
+    text = TOY.solution()
+    assert "A valid 5x5 window fits 24 times." in text and "return 24" in text
+
+
+def test_a_custom_judge_decides_when_given():
+    def judge(answer, expected):
+        return Feedback("correct", "ok") if answer(3) == expected(3) else Feedback("incorrect", "no")
+
+    ex = Exercise(number=2, title="square", reference=lambda: (lambda n: n * n), hints=[], judge=judge)
+    assert ex.check(lambda n: n ** 2).correct and not ex.check(lambda n: 2 * n).correct
+
+
+def test_load_rejects_unknown_lessons():
+    with pytest.raises(ValueError, match="lesson must be two digits such as '00', got '0'"):
+        load("0")
+    with pytest.raises(ValueError, match="no exercises for lesson '98'"):
+        load("98")
+    with pytest.raises(TypeError, match="lesson must be a str"):
+        load(0)
+
+
+def test_every_lesson_has_exercises():
+    assert "00" in LESSONS
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_reference_solution_passes_its_own_check(lesson):
+    exercises = load(lesson)
+    assert 2 <= len(exercises) <= 4, f"lesson {lesson} should have two to four exercises"
+    assert sorted(exercises) == list(range(1, len(exercises) + 1))
+    for number, exercise in exercises.items():
+        feedback = exercise.check(exercise.reference())
+        assert feedback.correct, f"lesson {lesson} exercise {number}: {feedback!r}"
+        assert exercise.check(...).status == "unattempted"
+        assert exercise.hints, f"lesson {lesson} exercise {number} has no hint"
+        assert "def " in exercise.solution()

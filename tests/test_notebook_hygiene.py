@@ -1,0 +1,68 @@
+"""Every stored lesson notebook is normalised, executed in order and free of noise."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from nbformat_course import canonical_text  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def code_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return nb, [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_are_lessons():
+    assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_json_is_normalised(path):
+    assert path.read_text(encoding="utf-8") == canonical_text(path), (
+        f"{path.name} is not normalised: run `make format` (or `make rerun NB={path.name[:2]}`)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_stored_executed_top_to_bottom(path):
+    _, cells = code_cells(path)
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_stores_no_errors_no_stderr_and_no_memory_addresses(path):
+    _, cells = code_cells(path)
+    for index, cell in enumerate(cells, start=1):
+        for output in cell.outputs:
+            assert output.output_type != "error", f"In [{index}] stores an error"
+            assert output.get("name") != "stderr", f"In [{index}] stores stderr: {output.text[:200]!r}"
+        text = json.dumps([o.get("data", {}).get("text/plain", "") for o in cell.outputs])
+        assert not re.search(r"<[^>]* at 0x[0-9a-f]+>", text), f"In [{index}] stores an object repr"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_follows_the_lesson_anatomy(path):
+    nb, cells = code_cells(path)
+    assert nb.metadata.kernelspec.name == "python3"
+    first = cells[0].source
+    assert "import course_utils as cu" in first and "cfg = cu.setup()" in first
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].cell_type == "code", "one code cell tagged 'parameters'"
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
+    for heading in ("objectives", "predict", "exercises", "takeaways"):
+        assert heading in text, f"{path.name} has no '{heading}' section"
+    assert "cu.exercises.load(" in "\n".join(c.source for c in cells)
+    assert sum("# NBVAL_CHECK_OUTPUT" == c.source.splitlines()[0] for c in cells if c.source) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_stays_small(path):
+    assert path.stat().st_size < 2_000_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
