@@ -8,6 +8,7 @@ The rules:
 - notebook metadata keeps only ``kernelspec`` (python3) and ``language_info.name``;
 - cell metadata keeps only ``tags``; papermill's ``injected-parameters`` cells and
   ``metadata.papermill`` are dropped;
+- figure outputs keep their image and drop the ``<Figure size ...>`` text fallback;
 - cells with no source are dropped; cell ids are their position (``c00``, ``c01``...);
 - JSON with sorted keys and one-space indent, as nbformat writes it.
 """
@@ -38,6 +39,9 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "code":
             for output in cell.get("outputs", []):
                 output.pop("transient", None)
+                data = output.get("data", {})
+                if "image/png" in data:  # a figure: keep the picture, not its "<Figure ...>" text
+                    data.pop("text/plain", None)
         if "attachments" in cell and not cell.attachments:
             del cell["attachments"]
         cells.append(cell)
