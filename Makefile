@@ -28,8 +28,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $(STAMP)
 
+# JupyterLab refuses to start as root (containers, Binder-like images) unless told to.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: venv
-	$(BIN)/python -m jupyter lab notebooks/
+	$(BIN)/python -m jupyter lab notebooks/ $(ROOT_FLAG)
 
 test: venv
 	$(BIN)/python -m pytest tests notebooks $(NBVAL_FLAGS)
