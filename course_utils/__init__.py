@@ -13,12 +13,13 @@ Modules, one concept each:
 - ``course_utils.analysis``  -- output-size arithmetic and closed-form solvers
 - ``course_utils.kernels``   -- kernels used by the lessons (Gaussian, ...)
 - ``course_utils.data``      -- shipped and generated datasets, checksum-verified
+- ``course_utils.images``    -- generated image families (white noise, cartoons), seeded
 - ``course_utils.plotting``  -- small figures: kernels with a centred diverging colormap
 - ``course_utils.exercises`` -- auto-checked exercises: ``check``, ``hint``, ``solution``
 """
 
-from course_utils import analysis, data, exercises, kernels, plotting
+from course_utils import analysis, data, exercises, images, kernels, plotting
 from course_utils.config import Config, setup
 
-__all__ = ["Config", "setup", "analysis", "data", "exercises", "kernels", "plotting"]
+__all__ = ["Config", "setup", "analysis", "data", "exercises", "images", "kernels", "plotting"]
 __version__ = "0.1.0"

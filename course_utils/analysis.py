@@ -1,6 +1,8 @@
 """Arithmetic and closed-form answers that the lessons derive in the open first.
 
 - ``conv_output_size``: the spatial size of a convolution's output (lesson 00).
+- ``least_squares_kernel``: the filter minimising the squared error of ``tf.nn.conv2d``
+  on given inputs and targets, exact, by a direct or an FFT-CG solve (lesson 02).
 """
 
 from __future__ import annotations
@@ -64,3 +66,384 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") ->
     if k > n:
         raise ValueError(f"with 'valid' padding the kernel must fit: k={k} > n={n}")
     return (n - k) // stride + 1
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 02: the filter that minimises the squared error, in TensorFlow's convention.
+# --------------------------------------------------------------------------------------
+
+_LSQ_METHODS = ("auto", "direct", "cg")
+#: "auto" uses the direct solve when the explicit patch matrix has at most this many entries
+_DIRECT_MAX_ENTRIES = 20_000_000
+_DIRECT_MAX_PARAMS = 1024
+#: the FFT of the inputs is kept between CG iterations when it fits in this many bytes
+_CACHE_BYTES = 256 * 2**20
+
+
+def _images_nhw(name: str, a: object) -> "np.ndarray":
+    import numpy as np
+
+    a = np.asarray(a)
+    if a.ndim == 4 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim != 3:
+        raise ValueError(
+            f"{name} must have shape (N, H, W) or (N, H, W, 1), got shape {a.shape}"
+        )
+    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains nan or inf")
+    return a
+
+
+def _lsq_geometry(x_shape, y_shape, kernel_shape, padding):
+    """Validate shapes; return (kh, kw, pad_top, pad_left, out_h, out_w, out_shape)."""
+    if not isinstance(kernel_shape, (tuple, list)) or len(kernel_shape) not in (2, 4):
+        raise ValueError(
+            "kernel_shape must be (kh, kw) or (kh, kw, 1, 1), got "
+            f"{kernel_shape!r}"
+        )
+    kh = _positive_int("kernel_shape[0]", kernel_shape[0])
+    kw = _positive_int("kernel_shape[1]", kernel_shape[1])
+    if len(kernel_shape) == 4 and tuple(int(c) for c in kernel_shape[2:]) != (1, 1):
+        raise ValueError(
+            "only one input and one output channel are supported: kernel_shape must end "
+            f"in (1, 1), got {tuple(kernel_shape)}"
+        )
+    if not isinstance(padding, str):
+        raise TypeError(f"padding must be a str, got {type(padding).__name__}")
+    mode = padding.lower()
+    if mode not in PADDINGS:
+        raise ValueError(f"padding must be 'SAME' or 'VALID' (any case), got {padding!r}")
+    n, h, w = x_shape
+    if mode == "same":
+        pad_top, pad_left, out_h, out_w = (kh - 1) // 2, (kw - 1) // 2, h, w
+    else:
+        if kh > h or kw > w:
+            raise ValueError(
+                f"with 'VALID' padding the kernel must fit in the image: kernel {kh}x{kw}, "
+                f"images {h}x{w}"
+            )
+        pad_top, pad_left, out_h, out_w = 0, 0, h - kh + 1, w - kw + 1
+    if tuple(y_shape) != (n, out_h, out_w):
+        raise ValueError(
+            f"y must have shape {(n, out_h, out_w)} (or with a trailing 1) for x of shape "
+            f"{tuple(x_shape)}, a {kh}x{kw} kernel and {padding!r} padding; got {tuple(y_shape)}"
+        )
+    out_shape = (kh, kw) if len(kernel_shape) == 2 else (kh, kw, 1, 1)
+    return kh, kw, pad_top, pad_left, out_h, out_w, out_shape
+
+
+class _CorrelationOperator:
+    """A: w -> stack over images of TensorFlow's conv2d(x_n, w), and its adjoint, by FFT.
+
+    Forward, per image: c[r, s] = sum_{u,v} x[r + u, s + v] w[u, v] (x zero outside the
+    image) is a linear cross-correlation; TensorFlow's output pixel (i, j) is
+    c[i - pad_top, j - pad_left]. Zero-padding to L >= H + kh - 1 makes the circular
+    FFT correlation equal to the linear one on every lag that is read.
+    """
+
+    def __init__(self, x, kh, kw, pad_top, pad_left, out_h, out_w):
+        import numpy as np
+        import scipy.fft as sfft
+
+        self.x, self.kh, self.kw = x, kh, kw
+        n, h, w = x.shape
+        self.shape = (sfft.next_fast_len(h + kh - 1, real=True),
+                      sfft.next_fast_len(w + kw - 1, real=True))
+        self.rows = (np.arange(out_h) - pad_top) % self.shape[0]
+        self.cols = (np.arange(out_w) - pad_left) % self.shape[1]
+        per_image = self.shape[0] * (self.shape[1] // 2 + 1) * 16
+        self.chunk = max(1, min(n, (64 * 2**20) // per_image))
+        self.cached = None
+        if n * per_image <= _CACHE_BYTES:
+            self.cached = sfft.rfft2(x, s=self.shape, workers=-1)
+
+    def _spectra(self):
+        import scipy.fft as sfft
+
+        n = self.x.shape[0]
+        for start in range(0, n, self.chunk):
+            stop = min(n, start + self.chunk)
+            if self.cached is not None:
+                yield start, stop, self.cached[start:stop]
+            else:
+                yield start, stop, sfft.rfft2(self.x[start:stop], s=self.shape, workers=-1)
+
+    def forward(self, kernel):
+        import numpy as np
+        import scipy.fft as sfft
+
+        spectrum = np.conj(sfft.rfft2(kernel, s=self.shape))
+        out = np.empty((self.x.shape[0], self.rows.size, self.cols.size))
+        for start, stop, xf in self._spectra():
+            full = sfft.irfft2(xf * spectrum, s=self.shape, workers=-1)
+            out[start:stop] = full[:, self.rows][:, :, self.cols]
+        return out
+
+    def adjoint(self, residual):
+        import numpy as np
+        import scipy.fft as sfft
+
+        total = np.zeros((self.shape[0], self.shape[1] // 2 + 1), dtype=np.complex128)
+        for start, stop, xf in self._spectra():
+            embedded = np.zeros((stop - start,) + self.shape)
+            embedded[:, self.rows[:, None], self.cols[None, :]] = residual[start:stop]
+            total += np.sum(xf * np.conj(sfft.rfft2(embedded, workers=-1)), axis=0)
+        return sfft.irfft2(total, s=self.shape)[: self.kh, : self.kw]
+
+    def gram(self, kernel):
+        return self.adjoint(self.forward(kernel))
+
+
+def _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w):
+    """Rows: kernel entries (u, v); columns: every output pixel of every image."""
+    import numpy as np
+
+    n, h, w = x.shape
+    padded = np.zeros((n, max(h, out_h + kh - 1) + pad_top + kh, max(w, out_w + kw - 1) + pad_left + kw))
+    padded[:, pad_top: pad_top + h, pad_left: pad_left + w] = x
+    rows = np.empty((kh * kw, n * out_h * out_w))
+    for u in range(kh):
+        for v in range(kw):
+            rows[u * kw + v] = padded[:, u: u + out_h, v: v + out_w].ravel()
+    return rows
+
+
+def _solve_direct(x, y, geometry, rcond):
+    import numpy as np
+
+    kh, kw, pad_top, pad_left, out_h, out_w, _ = geometry
+    patches = _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w)
+    # entries whose patch row is all zero never meet data: exactly 0 in the minimum-norm answer
+    seen = np.any(patches != 0.0, axis=1)
+    gram = patches[seen] @ patches[seen].T
+    rhs = patches[seen] @ y.ravel()
+    solution = np.zeros(kh * kw)
+    rank = 0
+    if seen.any():
+        values, vectors = np.linalg.eigh(gram)
+        keep = values > rcond * max(float(values[-1]), 0.0)
+        rank = int(keep.sum())
+        solution[seen] = vectors[:, keep] @ ((vectors[:, keep].T @ rhs) / values[keep])
+    info = {"method": "direct", "iterations": 0, "rank": rank,
+            "relative_residual": _relative(gram @ solution[seen] - rhs, rhs), "converged": True}
+    return solution.reshape(kh, kw), info
+
+
+def _relative(residual, reference):
+    import numpy as np
+
+    scale = float(np.linalg.norm(reference))
+    return float(np.linalg.norm(residual)) / scale if scale > 0 else 0.0
+
+
+def _preconditioner(x, op, pad_top, pad_left, rcond):
+    """An approximate inverse of the normal matrix G = A^T A, applied by FFT.
+
+    G[a, a + d] = sum over output pixels of x[pixel + a] x[pixel + a + d] is the input's
+    autocorrelation r(d), except that with SAME padding each kernel entry a only meets
+    the part of the image inside the output window shifted by a. So G is close to
+    D^(1/2) T D^(1/2), with T the Toeplitz matrix of r and D the fraction of the input
+    energy entry a meets; T is replaced by T. Chan's optimal circulant approximation
+    (diagonal in the kernel-grid Fourier basis). Only the speed of CG depends on it.
+    """
+    import numpy as np
+    import scipy.fft as sfft
+
+    kh, kw = op.kh, op.kw
+    n, h, w = x.shape
+    power = np.zeros((op.shape[0], op.shape[1] // 2 + 1))
+    for _, _, xf in op._spectra():
+        power += np.sum(xf.real**2 + xf.imag**2, axis=0)
+    autocorrelation = sfft.irfft2(power, s=op.shape)
+    circulant = np.zeros((kh, kw))
+    for wrap_rows in (0, -kh):
+        for wrap_cols in (0, -kw):
+            lags_r, lags_c = np.arange(kh) + wrap_rows, np.arange(kw) + wrap_cols
+            # lags beyond the image size have zero autocorrelation (and would alias in the FFT)
+            weight = np.outer((kh - np.abs(lags_r)) / kh * (np.abs(lags_r) < h),
+                              (kw - np.abs(lags_c)) / kw * (np.abs(lags_c) < w))
+            circulant += weight * autocorrelation[np.ix_(lags_r % op.shape[0], lags_c % op.shape[1])]
+    eigenvalues = sfft.fft2(circulant).real
+    eigenvalues = np.maximum(eigenvalues, rcond * eigenvalues.max() if eigenvalues.max() > 0 else 1.0)
+    # diag(G)[u, v]: energy of sum_n x_n^2 inside the output window shifted by (u - pad_top, v - pad_left)
+    energy = np.pad(np.sum(x**2, axis=0), ((kh + 1, kh + op.rows.size), (kw + 1, kw + op.cols.size)))
+    table = energy.cumsum(0).cumsum(1)
+    top = np.arange(kh) - pad_top + kh + 1
+    left = np.arange(kw) - pad_left + kw + 1
+    bottom, right = top + op.rows.size, left + op.cols.size
+    diagonal = (table[np.ix_(bottom - 1, right - 1)] - table[np.ix_(top - 1, right - 1)]
+                - table[np.ix_(bottom - 1, left - 1)] + table[np.ix_(top - 1, left - 1)])
+    seen = diagonal > 0
+    scale = np.zeros((kh, kw))
+    r0 = autocorrelation[0, 0]
+    scale[seen] = np.sqrt(r0 / diagonal[seen])
+
+    def apply(v):
+        return scale * sfft.ifft2(sfft.fft2(scale * v) / eigenvalues).real
+
+    return apply, seen
+
+
+def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
+    import warnings
+
+    import numpy as np
+
+    kh, kw, pad_top, pad_left, out_h, out_w, _ = geometry
+    op = _CorrelationOperator(x, kh, kw, pad_top, pad_left, out_h, out_w)
+    apply_preconditioner, seen = _preconditioner(x, op, pad_top, pad_left, rcond)
+    if not precondition:  # plain CG: every iterate stays in range(G), hence minimum-norm
+        def apply_preconditioner(v):
+            return v * seen
+    rhs = op.adjoint(y)
+    norm_rhs = float(np.linalg.norm(rhs))
+    solution = np.zeros((kh, kw))
+    info = {"method": "cg", "iterations": 0, "rank": None, "relative_residual": 0.0,
+            "converged": True}
+    if norm_rhs == 0.0:
+        return solution, info
+    residual = rhs * seen
+    z = apply_preconditioner(residual)
+    direction = z.copy()
+    rz = float(np.vdot(residual, z))
+    converged = False
+    for iteration in range(1, max_iter + 1):
+        product = op.gram(direction)
+        step = rz / float(np.vdot(direction, product))
+        solution += step * direction
+        residual -= step * product
+        relative = float(np.linalg.norm(residual)) / norm_rhs
+        if relative <= tol:
+            converged = True
+            break
+        z = apply_preconditioner(residual)
+        rz_next = float(np.vdot(residual, z))
+        direction = z + (rz_next / rz) * direction
+        rz = rz_next
+    info.update(iterations=iteration, converged=converged,
+                relative_residual=_relative(op.gram(solution) - rhs, rhs))
+    if not converged:
+        warnings.warn(
+            f"least_squares_kernel: conjugate gradients stopped after {max_iter} iterations "
+            f"at relative residual {relative:.2g} (tol {tol:.2g}); the inputs are badly "
+            "conditioned. Raise max_iter, or accept the partly converged filter.",
+            RuntimeWarning, stacklevel=3,
+        )
+    return solution, info
+
+
+def least_squares_kernel(
+    x,
+    y,
+    kernel_shape,
+    padding: str = "SAME",
+    *,
+    method: str = "auto",
+    rcond: float = 1e-12,
+    tol: float = 1e-12,
+    max_iter: int = 2000,
+    precondition: bool = True,
+    return_info: bool = False,
+):
+    """The filter that best maps ``x`` to ``y`` through ``tf.nn.conv2d``, in closed form.
+
+    Returns ``w`` minimising ``sum_n || conv2d(x_n, w, padding) - y_n ||^2`` where
+    ``conv2d`` is TensorFlow's (stride 1, one channel), which *cross-correlates* and
+    zero-pads. Per image, output pixel ``(i, j)`` is::
+
+        sum_{u < kh, v < kw} x[i + u - pad_top, j + v - pad_left] * w[u, v]
+
+    with ``x`` zero outside the image. ``"SAME"``: output ``H x W``,
+    ``pad_top = (kh - 1) // 2``, ``pad_left = (kw - 1) // 2`` (for an even size the
+    extra padding row goes below and the extra column right, as in TensorFlow).
+    ``"VALID"``: output ``(H - kh + 1) x (W - kw + 1)``, no padding. So ``w[pad_top,
+    pad_left]`` is the weight of the pixel under the output pixel. Note the difference
+    from ``scipy.signal.convolve2d(x, g, mode="same")``, which flips ``g``
+    (convolution) and, for even sizes, centres differently: lesson 02 derives the
+    exact translation. Introduced in lesson 02, where it is first written in the open
+    as ``numpy.linalg.lstsq`` on the explicit patch matrix.
+
+    The model is linear in ``w``, so the loss is quadratic and its minimisers solve the
+    normal equations ``G w = b`` with ``G = A^T A``, ``b = A^T y`` (``A`` maps a filter
+    to the stacked outputs). When the data does not determine ``w`` (``G`` singular),
+    the minimum-norm minimiser is returned: components of ``w`` along eigenvectors of
+    ``G`` with eigenvalue below ``rcond`` times the largest are set to zero.
+
+    Two solvers, same answer:
+
+    - ``"direct"``: builds the patch matrix, ``G`` and ``b`` explicitly and applies the
+      pseudo-inverse through ``numpy.linalg.eigh``. Exact minimum-norm solution to
+      float64 rounding (relative error about ``cond(G) * 1e-16``); memory and time
+      grow as ``(kh*kw)^2`` and ``N*H*W*kh*kw``, so for small problems only.
+    - ``"cg"``: preconditioned conjugate gradients on the normal equations, each
+      product ``G v`` computed with FFTs (zero-padded so that the circular correlation
+      equals the linear one), stopping when ``||G w - b|| <= tol * ||b||``. Practical
+      at 256x256 images and kernels. Kernel entries that only ever meet zero padding
+      stay exactly 0 (their minimum-norm value). The preconditioner (the inputs' power
+      spectrum on the kernel grid) makes CG fast on smooth images but mixes directions,
+      so when other directions are exactly undetermined (more unknowns than equations,
+      or inputs whose spectrum has exact zeros) it returns *a* minimiser, not the
+      minimum-norm one: pass ``precondition=False`` (plain CG from zero, whose iterates
+      stay in the range of ``G``: the minimum-norm minimiser, but slow on smooth
+      images) or use ``"direct"``.
+    - ``"auto"`` (default): ``"direct"`` when ``kh*kw <= 1024`` and the patch matrix has
+      at most 2e7 entries, else ``"cg"``.
+
+    Args:
+        x: inputs, shape ``(N, H, W)`` or ``(N, H, W, 1)``, real; used as float64.
+        y: targets, shape ``(N, Ho, Wo)`` or ``(N, Ho, Wo, 1)``: ``(N, H, W)`` for
+            ``"SAME"``, ``(N, H - kh + 1, W - kw + 1)`` for ``"VALID"``.
+        kernel_shape: ``(kh, kw)`` or ``(kh, kw, 1, 1)``; the result has this shape.
+            With ``"SAME"`` the kernel may be larger than the image.
+        padding: ``"SAME"`` or ``"VALID"``, any case.
+        method: ``"auto"``, ``"direct"`` or ``"cg"``.
+        rcond: relative eigenvalue cut-off for "undetermined" (direct), and the floor
+            of the preconditioner's eigenvalues (cg).
+        tol: relative residual of the normal equations at which CG stops.
+        max_iter: most CG iterations; a ``RuntimeWarning`` says when they run out.
+        precondition: use the Fourier preconditioner in CG (see above).
+        return_info: also return a dict with ``method``, ``iterations``, ``rank``
+            (direct only), ``relative_residual`` and ``converged``.
+
+    Returns:
+        ``w``, float64 array of shape ``kernel_shape``; or ``(w, info)``.
+
+    Raises:
+        ValueError: ``x`` or ``y`` of the wrong rank, ``y``'s shape inconsistent with
+            ``x``, the kernel and the padding, a kernel larger than the image with
+            ``"VALID"``, nan or inf in the data, an unknown padding or method.
+        TypeError: non-numeric arrays, non-integer kernel sizes, a non-str padding.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.standard_normal((2, 8, 8))
+        >>> true = rng.standard_normal((3, 3))
+        >>> y = np.stack([scipy.signal.correlate2d(xi, true, mode="same") for xi in x])
+        >>> bool(np.allclose(least_squares_kernel(x, y, (3, 3)), true))   # doctest: +SKIP
+        True
+    """
+    import numpy as np
+
+    x = _images_nhw("x", x)
+    y = _images_nhw("y", y)
+    geometry = _lsq_geometry(x.shape, y.shape, kernel_shape, padding)
+    if method not in _LSQ_METHODS:
+        raise ValueError(f"method must be one of {_LSQ_METHODS}, got {method!r}")
+    for name, value in (("rcond", rcond), ("tol", tol)):
+        if not (isinstance(value, (int, float, np.floating)) and 0 <= value < 1):
+            raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    max_iter = _positive_int("max_iter", max_iter)
+    kh, kw, _, _, out_h, out_w, out_shape = geometry
+    if method == "auto":
+        small = kh * kw <= _DIRECT_MAX_PARAMS and kh * kw * x.shape[0] * out_h * out_w <= _DIRECT_MAX_ENTRIES
+        method = "direct" if small else "cg"
+    if method == "direct":
+        solution, info = _solve_direct(x, y, geometry, rcond)
+    else:
+        solution, info = _solve_cg(x, y, geometry, rcond, tol, max_iter, bool(precondition))
+    solution = solution.reshape(out_shape)
+    return (solution, info) if return_info else solution

@@ -1,0 +1,106 @@
+"""Exercises of lesson 02 (notebooks/02_recovering_a_gaussian_blur.ipynb)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils.exercises import Exercise
+
+
+def _reference_1():
+    from course_utils.kernels import gaussian_kernel
+
+    g4 = gaussian_kernel(4, 1.0)
+    # convolve2d 'same' reads x[i + (4-1)//2 - k] g[k] = x[i + 1 - k] g[k];
+    # tf.nn.conv2d SAME reads x[i + u - (4-1)//2] w[u] = x[i + u - 1] w[u].
+    # Equal terms need u - 1 = 1 - k, i.e. w[u] = g[2 - u] for u = 0, 1, 2; w[3] has no partner.
+    w = np.zeros((4, 4))
+    for u in range(3):
+        for v in range(3):
+            w[u, v] = g4[2 - u, 2 - v]
+    return w
+
+
+def _reference_2():
+    import keras
+
+    kernel = keras.initializers.GlorotUniform(seed=0)(shape=(64, 64, 1, 1), dtype="float64")
+    kernel = np.asarray(kernel)[:, :, 0, 0]
+    frequency = np.fft.fftfreq(64)
+    radius = np.hypot(frequency[:, None], frequency[None, :])
+    energy = np.abs(np.fft.fft2(kernel)) ** 2      # Parseval: sums to 64*64 * ||kernel||^2
+    return float(energy[radius >= 0.3].sum() / energy.sum())
+
+
+def _reference_3():
+    from scipy import signal
+
+    from course_utils.analysis import least_squares_kernel
+    from course_utils.images import images_at
+    from course_utils.kernels import gaussian_kernel
+
+    x = images_at("white_noise", range(4), 32, seed=0)
+    y = signal.fftconvolve(x, gaussian_kernel(32, 1.75)[np.newaxis], mode="same", axes=(1, 2))
+    for s in range(1, 33, 2):
+        w = least_squares_kernel(x, y, (s, s))
+        # for odd s, TensorFlow's SAME cross-correlation is correlate2d's centred 'same'
+        y_hat = np.stack([signal.correlate2d(xi, w, mode="same") for xi in x])
+        if np.linalg.norm(y_hat - y) / np.linalg.norm(y) < 0.01:
+            return s
+    raise AssertionError("no odd support below 33 reaches 1%")
+
+
+EXERCISES = [
+    Exercise(
+        number=1,
+        title="the TensorFlow filter for an even scipy kernel",
+        reference=_reference_1,
+        hints=[
+            "Write both sums out: convolve2d 'same' uses x[i + (K-1)//2 - k] g[k], "
+            "tf.nn.conv2d SAME uses x[i + u - (K-1)//2] w[u]. Match the pixel index.",
+            "With K = 4 both offsets are 1, so u - 1 = 1 - k: w[u] = g[2 - u] for u = 0, 1, 2, "
+            "and the last row and column of w stay 0.",
+        ],
+        explanation="For even K the flip is shifted by one pixel, w[u] = g[K - 2 - u], because "
+        "both functions put (K-1)//2 pixels before the centre but one counts from the flipped "
+        "end. The last row and column of g have no partner, so no 4x4 TensorFlow filter "
+        "reproduces convolve2d exactly; this one matches every term it can.",
+        atol=1e-12,
+    ),
+    Exercise(
+        number=2,
+        title="Xavier's noise above 0.3 cycles per pixel",
+        reference=_reference_2,
+        hints=[
+            "Take np.fft.fft2 of the 64x64 kernel and the radius np.hypot(fx, fy) of each "
+            "frequency, with fx = fy = np.fft.fftfreq(64).",
+            "The answer is (|F|^2 summed where radius >= 0.3) / (|F|^2 summed everywhere). "
+            "Xavier's values are independent, so expect roughly the share of the frequency "
+            "square that lies beyond 0.3: about 1 - pi * 0.3^2.",
+        ],
+        explanation="Glorot's values are independent, so their spectrum is flat: the energy in "
+        "a band is close to the band's share of the frequency square, 1 - pi 0.3^2 = 0.72. "
+        "Nearly three quarters of the initial noise therefore sits where cartoon images have "
+        "almost no power, and gradient descent leaves it there.",
+        rtol=1e-9,
+        atol=1e-12,
+    ),
+    Exercise(
+        number=3,
+        title="the smallest support that keeps the output error below 1%",
+        reference=_reference_3,
+        hints=[
+            "Loop s over 1, 3, 5, ...; fit w = cu.analysis.least_squares_kernel(x, y, (s, s)); "
+            "predict with tf.nn.conv2d (or signal.correlate2d(..., mode='same') for odd s).",
+            "The blur made by an even 32x32 kernel is centred one pixel up and left of the "
+            "output pixel, so an odd s x s window reaches only (s - 1) / 2 - 1 pixels past that "
+            "centre on one side. Print the error for each s: it falls fast, so look closely "
+            "around 1%.",
+        ],
+        explanation="The least-squares filter of a given support is the best that support can "
+        "do, so the first odd s whose relative output error drops below 1% is the answer. A "
+        "small support is fully determined by the data and leaves no room for initial noise.",
+        rtol=0.0,
+        atol=0.0,
+    ),
+]

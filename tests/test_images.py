@@ -1,0 +1,90 @@
+"""Tests of course_utils.images (lesson 02's image families)."""
+
+import numpy as np
+import pytest
+
+from course_utils import images
+
+
+def radial_power_fraction_above(x, cutoff):
+    """Fraction of the power at radial frequency >= cutoff cycles/pixel.
+
+    Mean removed and Hann-windowed, so the jump where the FFT wraps the image around
+    does not add spurious high frequencies.
+    """
+    x = x - x.mean(axis=(1, 2), keepdims=True)
+    window = np.hanning(x.shape[-1])
+    power = np.abs(np.fft.fft2(x * np.outer(window, window))) ** 2
+    f = np.fft.fftfreq(x.shape[-1])
+    radius = np.hypot(f[:, None], f[None, :])
+    return power[:, radius >= cutoff].sum() / power.sum()
+
+
+def test_white_noise_is_standard_normal_with_a_flat_spectrum():
+    x = images.white_noise(20, 64, np.random.default_rng(0))
+    assert x.shape == (20, 64, 64) and x.dtype == np.float64
+    assert abs(x.mean()) < 0.01 and abs(x.std() - 1) < 0.01
+    # flat spectrum: the share of power above 0.25 cycles/pixel is that share of the frequency plane
+    f = np.fft.fftfreq(64)
+    area = np.mean(np.hypot(f[:, None], f[None, :]) >= 0.25)
+    assert abs(radial_power_fraction_above(x, 0.25) - area) < 0.01
+
+
+def test_cartoon_images_lie_in_the_unit_interval_and_are_smooth():
+    x = images.cartoon_images(10, 64, np.random.default_rng(0))
+    assert x.shape == (10, 64, 64) and x.min() >= 0.0 and x.max() <= 1.0
+    assert radial_power_fraction_above(x, 0.25) < 5e-3  # white noise: 0.80
+
+
+def test_sharp_cartoons_keep_more_high_frequencies_than_soft_ones():
+    sharp = images.cartoon_images(10, 64, np.random.default_rng(0), edge_sigma=0)
+    soft = images.cartoon_images(10, 64, np.random.default_rng(0), edge_sigma=1.0)
+    assert len(np.unique(sharp[0])) <= 13  # piecewise constant: background + 12 shape levels
+    assert radial_power_fraction_above(sharp, 0.25) > 10 * radial_power_fraction_above(soft, 0.25)
+
+
+def test_same_generator_state_gives_the_same_images():
+    a = images.cartoon_images(3, 32, np.random.default_rng(5))
+    b = images.cartoon_images(3, 32, np.random.default_rng(5))
+    c = images.cartoon_images(3, 32, np.random.default_rng(6))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_images_at_makes_each_index_on_its_own():
+    batch = images.images_at("cartoon", [4, 0, 4], 32, seed=1)
+    assert batch.shape == (3, 32, 32)
+    assert np.array_equal(batch[0], batch[2])
+    assert np.array_equal(batch[1], images.images_at("cartoon", np.array([0]), 32, seed=1)[0])
+    assert not np.array_equal(batch[1], images.images_at("cartoon", [0], 32, seed=2)[0])
+    assert images.images_at("white_noise", [], 8, seed=0).shape == (0, 8, 8)
+
+
+def test_images_at_does_not_touch_numpy_global_state():
+    np.random.seed(0)
+    before = np.random.random()
+    np.random.seed(0)
+    images.images_at("white_noise", [1, 2], 8, seed=0)
+    assert np.random.random() == before
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: images.white_noise(2, 8, 0), TypeError, "numpy.random.Generator"),
+        (lambda: images.white_noise(2.0, 8, np.random.default_rng()), TypeError, "n must be an int"),
+        (lambda: images.white_noise(-1, 8, np.random.default_rng()), ValueError, "n must be >= 0"),
+        (lambda: images.cartoon_images(1, 1, np.random.default_rng()), ValueError, "size must be >= 2"),
+        (lambda: images.cartoon_images(1, 8, np.random.default_rng(), shapes=-1), ValueError, "shapes"),
+        (lambda: images.cartoon_images(1, 8, np.random.default_rng(), edge_sigma=-1), ValueError, "edge_sigma"),
+        (lambda: images.make_images("photo", 1, 8, np.random.default_rng()), ValueError, "family must be one of"),
+        (lambda: images.images_at("photo", [0], 8, seed=0), ValueError, "family must be one of"),
+        (lambda: images.images_at("cartoon", [0], 8, seed=-1), ValueError, "seed must be >= 0"),
+        (lambda: images.images_at("cartoon", [0], 8, seed=1.5), TypeError, "seed must be an int"),
+        (lambda: images.images_at("cartoon", [[0]], 8, seed=0), ValueError, "indices must be 1-D"),
+        (lambda: images.images_at("cartoon", [-1], 8, seed=0), ValueError, "indices must be >= 0"),
+        (lambda: images.images_at("cartoon", [0.5], 8, seed=0), TypeError, "indices must be ints"),
+    ],
+)
+def test_bad_arguments_raise_with_a_message(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
