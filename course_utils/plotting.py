@@ -6,6 +6,8 @@ picture once and stores no ``<Figure ...>`` text.
 - ``show_kernels``: kernels side by side, diverging colormap centred on zero,
   one shared colour scale and a colorbar (lesson 00).
 - ``show_images``: images or feature maps side by side with their values (lesson 00).
+- ``filter_grid`` / ``filter_grid_image``: a conv kernel's filters as one grid image,
+  per-tensor min-max like the original question or raw values on a fixed scale (lesson 04).
 """
 
 from __future__ import annotations
@@ -147,4 +149,164 @@ def show_images(
         ax.set_yticks([])
         if titles is not None:
             ax.set_title(titles[i])
+    return fig
+
+
+# --- filter grids (lesson 04) -------------------------------------------------
+
+GRID_NORMALIZATIONS = ("tensor", "filter", None)
+
+
+def filter_grid_image(
+    kernels: np.ndarray,
+    *,
+    normalize: str | None = "tensor",
+    pad: int = 1,
+    rows: int | None = None,
+) -> np.ndarray:
+    """Tile the filters of a single-channel conv kernel into one 2-D image.
+
+    A port of the idea of ``put_kernels_on_grid`` (the TensorFlow 1 snippet in the
+    question of lesson 04): filter ``i`` goes to grid cell ``(i // cols, i % cols)``,
+    each cell surrounded by ``pad`` pixels. With ``normalize="tensor"`` the values are
+    mapped to [0, 1] by the min and max of the *whole* tensor, as the original did
+    before converting to uint8; lesson 04 shows what that hides.
+
+    Args:
+        kernels: array of shape (kh, kw, 1, n) (the Keras/TensorFlow layout of a
+            first conv layer) or (kh, kw, n); real, finite values.
+        normalize: ``"tensor"`` (one min-max for all filters, the original),
+            ``"filter"`` (each filter on its own min-max) or ``None`` (raw values).
+            A constant tensor (or filter) has no range and maps to 0.5.
+        pad: pixels of padding around each filter, ``pad >= 0``.
+        rows: grid rows; default the largest divisor of n not above sqrt(n)
+            (32 filters -> 4 x 8, the original's layout). Unused cells are padding.
+
+    Returns:
+        float64 array of shape ``(rows * (kh + 2 pad), cols * (kw + 2 pad))`` with
+        ``cols = ceil(n / rows)``; padding pixels are ``nan``.
+
+    Raises:
+        TypeError: ``kernels`` is not numeric, or ``pad``/``rows`` is not an int.
+        ValueError: a wrong shape, more than one input channel, non-finite values,
+            an unknown ``normalize``, ``pad < 0`` or ``rows`` outside [1, n].
+
+    Example:
+        >>> filter_grid_image(np.zeros((5, 5, 1, 32))).shape
+        (28, 56)
+    """
+    k = np.asarray(kernels)
+    if not (np.issubdtype(k.dtype, np.number) and not np.issubdtype(k.dtype, np.complexfloating)):
+        raise TypeError(f"kernels must be a real numeric array, got dtype {k.dtype}")
+    if k.ndim == 4:
+        if k.shape[2] != 1:
+            raise ValueError(
+                f"kernels must have one input channel, got shape {k.shape} "
+                f"({k.shape[2]} channels); draw one channel with kernels[:, :, c:c + 1, :]")
+        k = k[:, :, 0, :]
+    if k.ndim != 3 or min(k.shape) < 1:
+        raise ValueError(f"kernels must have shape (kh, kw, 1, n) or (kh, kw, n), got {np.shape(kernels)}")
+    if not np.all(np.isfinite(k)):
+        raise ValueError("kernels contain nan or inf")
+    if normalize not in GRID_NORMALIZATIONS:
+        raise ValueError(f"normalize must be 'tensor', 'filter' or None, got {normalize!r}")
+    for name, value in (("pad", pad), ("rows", rows)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if pad < 0:
+        raise ValueError(f"pad must be >= 0, got {pad}")
+    kh, kw, n = k.shape
+    if rows is None:
+        rows = max(d for d in range(1, int(np.sqrt(n)) + 1) if n % d == 0)
+    if not 1 <= rows <= n:
+        raise ValueError(f"rows must be in [1, {n}] for {n} filters, got {rows}")
+    cols = -(-n // rows)
+
+    k = k.astype(np.float64)
+    if normalize == "tensor":
+        low, high = k.min(), k.max()
+        k = (k - low) / (high - low) if high > low else np.full_like(k, 0.5)
+    elif normalize == "filter":
+        low, high = k.min(axis=(0, 1)), k.max(axis=(0, 1))
+        span = np.where(high > low, high - low, 1.0)
+        k = np.where(high > low, (k - low) / span, 0.5)
+
+    cell_h, cell_w = kh + 2 * pad, kw + 2 * pad
+    grid = np.full((rows * cell_h, cols * cell_w), np.nan)
+    for i in range(n):
+        top, left = (i // cols) * cell_h + pad, (i % cols) * cell_w + pad
+        grid[top:top + kh, left:left + kw] = k[:, :, i]
+    return grid
+
+
+def filter_grid(
+    kernels: np.ndarray,
+    *,
+    normalize: str | None = "tensor",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    pad: int = 1,
+    rows: int | None = None,
+    title: str | None = None,
+    colorbar: bool = True,
+    ax: Axes | None = None,
+    width: float = 4.0,
+) -> Figure:
+    """Draw the filters of a single-channel conv kernel as one grid image (lesson 04).
+
+    ``normalize="tensor"`` draws them the way the question of lesson 04 did: grey,
+    after one min-max normalisation of the whole tensor, so the picture shows only
+    where each weight sits between the tensor's min and max. ``normalize=None`` draws
+    raw values on a diverging colormap centred on zero; pass the same ``vmin``/``vmax``
+    to two grids (before and after, or a difference map) to compare them honestly.
+
+    Args:
+        kernels: array of shape (kh, kw, 1, n) or (kh, kw, n).
+        normalize: ``"tensor"``, ``"filter"`` or ``None``; see :func:`filter_grid_image`.
+        vmin, vmax: colour limits for ``normalize=None``; default ``-m, m`` with ``m``
+            the largest |value| (so zero is the colormap's centre).
+        pad, rows: the grid layout; see :func:`filter_grid_image`.
+        title: axes title.
+        colorbar: add a colorbar.
+        ax: axes to draw on; default a new figure ``width`` inches wide.
+        width: width in inches of a new figure.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: as :func:`filter_grid_image`; also ``vmin``/``vmax`` given with a
+            normalisation (they apply to raw values only) or ``vmin >= vmax``.
+        TypeError: as :func:`filter_grid_image`.
+
+    Example:
+        >>> w = np.random.default_rng(0).normal(size=(5, 5, 1, 32))
+        >>> fig = filter_grid(w, normalize=None, vmin=-3, vmax=3)   # doctest: +SKIP
+    """
+    if normalize is not None and (vmin is not None or vmax is not None):
+        raise ValueError(
+            f"vmin/vmax set the colour limits of raw values: use normalize=None, got normalize={normalize!r}")
+    grid = filter_grid_image(kernels, normalize=normalize, pad=pad, rows=rows)
+    if normalize is None:
+        limit = float(np.nanmax(np.abs(grid))) or 1.0
+        low = -limit if vmin is None else float(vmin)
+        high = limit if vmax is None else float(vmax)
+        if not low < high:
+            raise ValueError(f"vmin must be below vmax, got vmin={low}, vmax={high}")
+        cmap = plt.get_cmap(DIVERGING).with_extremes(bad="0.85")
+    else:
+        low, high = 0.0, 1.0
+        cmap = plt.get_cmap("gray").with_extremes(bad="black")  # black borders, as the original
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(width, width * grid.shape[0] / grid.shape[1] + 0.4))
+    else:
+        fig = ax.figure
+    image = ax.imshow(grid, cmap=cmap, vmin=low, vmax=high)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title)
+    if colorbar:
+        bar = fig.colorbar(image, ax=ax, shrink=0.8)
+        bar.set_label("weight" if normalize is None else f"min-max per {normalize}")
     return fig
