@@ -8,6 +8,7 @@ The rules:
 - notebook metadata keeps only ``kernelspec`` (python3) and ``language_info.name``;
 - cell metadata keeps only ``tags``; papermill's ``injected-parameters`` cells and
   ``metadata.papermill`` are dropped;
+- consecutive stream outputs (stdout chunks) are merged into one;
 - figure outputs keep their image and drop the ``<Figure size ...>`` text fallback;
 - cells with no source are dropped; cell ids are their position (``c00``, ``c01``...);
 - JSON with sorted keys and one-space indent, as nbformat writes it.
@@ -25,6 +26,19 @@ import nbformat
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
+def _coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout (or stderr) chunks: how a print is split depends on timing."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text = "".join(previous.text) + "".join(output.text)
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return a normalised copy of ``nb`` (an nbformat v4 notebook)."""
     nb = copy.deepcopy(nb)
@@ -37,7 +51,8 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
         if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
+            cell.outputs = _coalesce_streams(cell.get("outputs", []))
+            for output in cell.outputs:
                 output.pop("transient", None)
                 data = output.get("data", {})
                 if "image/png" in data:  # a figure: keep the picture, not its "<Figure ...>" text
