@@ -53,3 +53,14 @@ def test_seeds_mode_runs_every_seed_and_writes_nothing(tmp_path):
     assert result.returncode == 1
     assert path.read_bytes() == before
     assert "2 of 3 ran clean" in result.stdout and "[seed 2]" in result.stdout
+
+
+def test_out_dir_keeps_the_stored_notebook_and_saves_the_executed_copy(tmp_path):
+    path = tmp_path / "93_copy.ipynb"
+    make_notebook(path, ["print(6 * 7)"])
+    before = path.read_bytes()
+    result = rerun("--out-dir", tmp_path / "out", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_bytes() == before
+    copy = nbformat.read(tmp_path / "out" / path.name, as_version=4)
+    assert copy.cells[0].outputs[0].text == "42\n"

@@ -3,6 +3,7 @@
     python tools/rerun.py              # every notebooks/NN_*.ipynb
     python tools/rerun.py 00 02        # the lessons named by number (or by path)
     python tools/rerun.py --seeds 0-9 01   # run with COURSE_SEED 0..9, write nothing
+    COURSE_SCALE=full python tools/rerun.py --out-dir /tmp/full 02   # keep the stored lesson
 
 Each notebook runs in a fresh kernel started in ``notebooks/`` and inheriting this
 process's environment, so ``COURSE_SCALE`` and ``COURSE_SEED`` reach ``cu.setup()``.
@@ -97,8 +98,13 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
     return report
 
 
-def run_one(path: Path, timeout: int | None, write: bool, env: dict) -> dict:
-    """Run ``worker`` in a subprocess (so the memory figure is this notebook's alone)."""
+def run_one(path: Path, timeout: int | None, write: bool, env: dict,
+            out_dir: Path | None = None) -> dict:
+    """Run ``worker`` in a subprocess (so the memory figure is this notebook's alone).
+
+    The executed notebook replaces ``path`` when ``write`` is true, or is saved in
+    ``out_dir`` (under the same name) when that is given; otherwise it is discarded.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / path.name
         cmd = [sys.executable, __file__, "--worker", str(path), "--out", str(out)]
@@ -110,6 +116,9 @@ def run_one(path: Path, timeout: int | None, write: bool, env: dict) -> dict:
         except (IndexError, json.JSONDecodeError):
             report = {"ok": False, "cell": None, "seconds": float("nan"), "peak_mb": float("nan"),
                       "error": (done.stderr.strip().splitlines() or ["worker crashed"])[-1][:300]}
+        if out_dir is not None and out.exists():
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / path.name).write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
         if report["ok"] and write:
             tmp_target = path.with_suffix(".ipynb.tmp")
             tmp_target.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
@@ -131,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", help="lesson numbers (00) or paths; default all")
     parser.add_argument("--seeds", help="run with each COURSE_SEED in e.g. 0-9; writes nothing")
     parser.add_argument("--no-write", action="store_true", help="execute only, keep files as they are")
+    parser.add_argument("--out-dir", type=Path, help="save executed notebooks here instead of "
+                        "in place (e.g. full-scale outputs that should not be committed)")
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: "
                         "600 at quick scale, none at full scale)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
@@ -147,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = [(p, None) for p in paths]
     if args.seeds:
         runs = [(p, s) for p in paths for s in parse_seeds(args.seeds)]
-    write = not (args.no_write or args.seeds)
+    write = not (args.no_write or args.seeds or args.out_dir)
     print(f"rerun: {len(runs)} run(s), scale {scale}, "
           f"{'writing outputs back' if write else 'writing nothing'}")
     failures = []
@@ -156,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ)
         if seed is not None:
             env["COURSE_SEED"] = str(seed)
-        report = run_one(path, timeout, write, env)
+        report = run_one(path, timeout, write, env, None if args.seeds else args.out_dir)
         total += report["seconds"] if report["seconds"] == report["seconds"] else 0.0
         label = path if seed is None else path.with_name(f"{path.stem} [seed {seed}]")
         print(describe(label, report), flush=True)
