@@ -159,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds:
         runs = [(p, s) for p in paths for s in parse_seeds(args.seeds)]
     write = not (args.no_write or args.seeds or args.out_dir)
-    print(f"rerun: {len(runs)} run(s), scale {scale}, "
-          f"{'writing outputs back' if write else 'writing nothing'}")
+    target = ("writing outputs back" if write else
+              f"saving executed copies in {args.out_dir}" if args.out_dir and not args.seeds else
+              "writing nothing")
+    print(f"rerun: {len(runs)} run(s), scale {scale}, {target}")
     failures = []
     total = 0.0
     for path, seed in runs:
