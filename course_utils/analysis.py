@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 PADDINGS = ("valid", "same")
 
 
 def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        # numpy integers are accepted: they are what shape arithmetic often produces
-        try:
-            import numpy as np
-
-            if isinstance(value, np.integer):
-                value = int(value)
-            else:
-                raise TypeError
-        except TypeError:
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
+    # NumPy integers are accepted: shape arithmetic often produces them.
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value}")
-    return value
+    return int(value)
 
 
 def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") -> int:
