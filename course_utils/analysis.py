@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.fft as sfft
 
 PADDINGS = ("valid", "same")
 
@@ -74,9 +75,7 @@ _DIRECT_MAX_PARAMS = 1024
 _CACHE_BYTES = 256 * 2**20
 
 
-def _images_nhw(name: str, a: object) -> "np.ndarray":
-    import numpy as np
-
+def _images_nhw(name: str, a: object) -> np.ndarray:
     a = np.asarray(a)
     if a.ndim == 4 and a.shape[-1] == 1:
         a = a[..., 0]
@@ -140,9 +139,6 @@ class _CorrelationOperator:
     """
 
     def __init__(self, x, kh, kw, pad_top, pad_left, out_h, out_w):
-        import numpy as np
-        import scipy.fft as sfft
-
         self.x, self.kh, self.kw = x, kh, kw
         n, h, w = x.shape
         self.shape = (sfft.next_fast_len(h + kh - 1, real=True),
@@ -156,8 +152,6 @@ class _CorrelationOperator:
             self.cached = sfft.rfft2(x, s=self.shape, workers=-1)
 
     def _spectra(self):
-        import scipy.fft as sfft
-
         n = self.x.shape[0]
         for start in range(0, n, self.chunk):
             stop = min(n, start + self.chunk)
@@ -167,9 +161,6 @@ class _CorrelationOperator:
                 yield start, stop, sfft.rfft2(self.x[start:stop], s=self.shape, workers=-1)
 
     def forward(self, kernel):
-        import numpy as np
-        import scipy.fft as sfft
-
         spectrum = np.conj(sfft.rfft2(kernel, s=self.shape))
         out = np.empty((self.x.shape[0], self.rows.size, self.cols.size))
         for start, stop, xf in self._spectra():
@@ -178,9 +169,6 @@ class _CorrelationOperator:
         return out
 
     def adjoint(self, residual):
-        import numpy as np
-        import scipy.fft as sfft
-
         total = np.zeros((self.shape[0], self.shape[1] // 2 + 1), dtype=np.complex128)
         for start, stop, xf in self._spectra():
             embedded = np.zeros((stop - start,) + self.shape)
@@ -194,8 +182,6 @@ class _CorrelationOperator:
 
 def _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w):
     """Rows: kernel entries (u, v); columns: every output pixel of every image."""
-    import numpy as np
-
     n, h, w = x.shape
     padded = np.zeros((n, max(h, out_h + kh - 1) + pad_top + kh, max(w, out_w + kw - 1) + pad_left + kw))
     padded[:, pad_top: pad_top + h, pad_left: pad_left + w] = x
@@ -207,8 +193,6 @@ def _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w):
 
 
 def _solve_direct(x, y, geometry, rcond):
-    import numpy as np
-
     kh, kw, pad_top, pad_left, out_h, out_w, _ = geometry
     patches = _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w)
     # entries whose patch row is all zero never meet data: exactly 0 in the minimum-norm answer
@@ -228,8 +212,6 @@ def _solve_direct(x, y, geometry, rcond):
 
 
 def _relative(residual, reference):
-    import numpy as np
-
     scale = float(np.linalg.norm(reference))
     return float(np.linalg.norm(residual)) / scale if scale > 0 else 0.0
 
@@ -244,9 +226,6 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
     energy entry a meets; T is replaced by T. Chan's optimal circulant approximation
     (diagonal in the kernel-grid Fourier basis). Only the speed of CG depends on it.
     """
-    import numpy as np
-    import scipy.fft as sfft
-
     kh, kw = op.kh, op.kw
     n, h, w = x.shape
     power = np.zeros((op.shape[0], op.shape[1] // 2 + 1))
@@ -284,8 +263,6 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
 
 def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
     import warnings
-
-    import numpy as np
 
     kh, kw, pad_top, pad_left, out_h, out_w, _ = geometry
     op = _CorrelationOperator(x, kh, kw, pad_top, pad_left, out_h, out_w)
@@ -420,8 +397,6 @@ def least_squares_kernel(
         >>> bool(np.allclose(least_squares_kernel(x, y, (3, 3)), true))   # doctest: +SKIP
         True
     """
-    import numpy as np
-
     x = _images_nhw("x", x)
     y = _images_nhw("y", y)
     geometry = _lsq_geometry(x.shape, y.shape, kernel_shape, padding)
