@@ -15,13 +15,16 @@ run every reference through its own checker. Introduced in lesson 00.
 
 from __future__ import annotations
 
+import decimal
 import importlib
 import inspect
+import numbers
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
 
 class Text(str):
     """A string that a notebook displays as plain text, without quotes."""
@@ -54,6 +57,32 @@ class Feedback:
         return f"{mark[self.status]} {self.message}"
 
 
+def as_real(answer: Any) -> float | None:
+    """``answer`` as a float if it is one real number of any type, else ``None``; never raises.
+
+    Accepted: Python and NumPy ints and floats, ``Fraction`` and ``Decimal``, 0-d arrays and
+    one-number tensors (anything ``np.asarray`` turns into a 0-d real array). Refused: bools,
+    strings, complex numbers, arrays of several numbers, and ints too large for a float
+    (``OverflowError``). The result may be nan or inf: callers say what they expect.
+
+    Example:
+        >>> from fractions import Fraction
+        >>> as_real(np.array(0.5)), as_real(Fraction(1, 4)), as_real("0.5"), as_real(True)
+        (0.5, 0.25, None, None)
+    """
+    if isinstance(answer, (bool, np.bool_, str, bytes)):
+        return None
+    try:
+        if isinstance(answer, (numbers.Real, decimal.Decimal)):
+            return float(answer)
+        array = np.asarray(answer)
+        if array.shape != () or array.dtype.kind not in "iuf":
+            return None
+        return float(array)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9) -> Feedback:
     """Compare an answer with the expected value and say how close it is.
 
@@ -79,6 +108,8 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     if isinstance(expected, (int, float, np.number, np.ndarray, list, tuple)):
         try:
             got = np.asarray(answer, dtype=np.float64)
+        except OverflowError:
+            return Feedback("incorrect", "the answer is too large to be a floating-point number")
         except (TypeError, ValueError):
             return Feedback("incorrect", f"expected a number or an array, got {type(answer).__name__}")
         want = np.asarray(expected, dtype=np.float64)
@@ -140,9 +171,16 @@ class Exercise:
                 f"and run the cell again. ex[{self.number}].hint() gives a hint.",
             )
         expected = self.expected()
-        if self.judge is not None:
-            return self.judge(answer, expected)
-        return compare(answer, expected, rtol=self.rtol, atol=self.atol)
+        try:
+            if self.judge is not None:
+                return self.judge(answer, expected)
+            return compare(answer, expected, rtol=self.rtol, atol=self.atol)
+        except Exception as error:  # a learner's odd answer must get feedback, not a traceback
+            return Feedback(
+                "incorrect",
+                f"could not judge this answer ({type(error).__name__}: {error}); "
+                f"check its type and shape against the exercise statement",
+            )
 
     def hint(self, level: int = 1) -> Text:
         """Hint number ``level`` (1 = mildest); the last hint if ``level`` is larger."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.exercises import Exercise, Feedback
+from course_utils.exercises import Exercise, Feedback, as_real
 
 #: 2 P^T P of the lesson's 4x6 stripe image (columns 2 and 3 zero) for a 1x2 kernel.
 STRIPE_HESSIAN = np.array([[24.0, 16.0], [16.0, 24.0]])
@@ -65,9 +65,11 @@ def steps_to_shrink(lr: float) -> int | None:
 
 
 def _judge_2(answer: Any, expected: float) -> Feedback:
-    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, float, np.integer, np.floating)):
-        return Feedback("incorrect", f"expected a number (a learning rate), got {type(answer).__name__}")
-    lr = float(answer)
+    lr = as_real(answer)
+    if lr is None:
+        shape = getattr(answer, "shape", None)
+        got = f"an array of shape {tuple(shape)}" if shape else type(answer).__name__
+        return Feedback("incorrect", f"expected a single number (a learning rate), got {got}")
     if not math.isfinite(lr) or lr <= 0:
         return Feedback("incorrect", f"a learning rate must be positive and finite, got {lr!r}")
     best = steps_to_shrink(expected)
@@ -110,10 +112,16 @@ _SIMPLE_KERNELS = [
 ]
 
 
+#: A Hessian eigenvalue below this fraction of the largest one counts as zero (rounding error
+#: of a rank-deficient 4x4 matrix is about 1e-15 of its largest eigenvalue). Relative, so that
+#: scaling the image does not change the verdict.
+RELATIVE_RANK_TOLERANCE = 1e-10
+
+
 def _simple_null_direction(hessian: np.ndarray) -> np.ndarray | None:
-    scale = max(float(np.abs(hessian).max()), 1.0)
+    scale = float(np.abs(hessian).max())
     for kernel in _SIMPLE_KERNELS:
-        if np.abs(hessian @ kernel).max() <= 1e-10 * scale:
+        if np.abs(hessian @ kernel).max() <= RELATIVE_RANK_TOLERANCE * scale:
             return kernel
     return None
 
@@ -128,10 +136,16 @@ def _judge_3(answer: Any, expected: np.ndarray) -> Feedback:
     if not np.all(np.isfinite(image)):
         return Feedback("incorrect", "the image contains nan or inf")
     patches = two_by_two_patches(image)
-    hessian = 2 * patches.T @ patches
+    with np.errstate(over="ignore", invalid="ignore"):
+        hessian = 2 * patches.T @ patches
+    if not np.all(np.isfinite(hessian)):
+        return Feedback(
+            "incorrect",
+            f"the Hessian 2 P^T P overflows (image values up to {np.abs(image).max():.3g}): "
+            "rescale the image, identifiability does not depend on its scale",
+        )
     eigenvalues, eigenvectors = np.linalg.eigh(hessian)
-    scale = max(float(eigenvalues[-1]), 1.0)
-    untaught = eigenvalues <= 1e-10 * scale
+    untaught = eigenvalues <= RELATIVE_RANK_TOLERANCE * max(float(eigenvalues[-1]), 0.0)
     rank = 4 - int(untaught.sum())
     if rank == 4:
         return Feedback(

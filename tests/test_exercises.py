@@ -94,3 +94,49 @@ def test_every_reference_solution_passes_its_own_check(lesson):
         assert exercise.check(...).status == "unattempted"
         assert exercise.hints, f"lesson {lesson} exercise {number} has no hint"
         assert "def " in exercise.solution()
+
+
+# Any answer a learner can type gets feedback, never a traceback (review: check(10**400) raised
+# an uncaught OverflowError in every numeric checker).
+ODD_ANSWERS = {
+    "huge int": 10**400, "negative huge int": -(10**400), "nan": float("nan"), "inf": float("inf"),
+    "complex": 1j, "string": "0.5", "empty list": [], "ragged list": [[1, 2], [3]],
+    "dict": {}, "set": {1, 2}, "big array": np.zeros((50, 50)), "object array": np.array([None, 1]),
+    "function": (lambda: 1), "object": object(), "bool": True,
+}
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("name", sorted(ODD_ANSWERS))
+def test_no_checker_raises_on_any_answer(lesson, name):
+    for exercise in load(lesson).values():
+        feedback = exercise.check(ODD_ANSWERS[name])
+        assert isinstance(feedback, Feedback) and feedback.status in ("correct", "incorrect")
+        assert feedback.message
+
+
+def test_compare_says_a_huge_number_is_too_large():
+    feedback = compare(10**400, 1.0)
+    assert feedback.status == "incorrect" and "too large" in feedback.message
+
+
+def test_a_checker_that_breaks_reports_the_error_instead_of_raising():
+    def judge(answer, expected):
+        raise ZeroDivisionError("checker bug")
+
+    ex = Exercise(number=3, title="broken", reference=lambda: 1, hints=[], judge=judge)
+    feedback = ex.check(2)
+    assert feedback.status == "incorrect" and "ZeroDivisionError: checker bug" in feedback.message
+
+
+def test_as_real_accepts_every_real_number_type_and_refuses_the_rest():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from course_utils.exercises import as_real
+
+    for value in (0.25, np.float32(0.25), np.array(0.25), Fraction(1, 4), Decimal("0.25")):
+        assert as_real(value) == 0.25
+    assert as_real(np.int64(3)) == 3.0 and as_real(7) == 7.0
+    for value in (True, "0.25", 1j, [0.25], np.array([0.25, 0.5]), 10**400, None, object()):
+        assert as_real(value) is None

@@ -2,6 +2,8 @@
 message, and an unattempted answer is reported as such. The references are checked against
 an independent computation: plain gradient descent on the least-squares loss."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -138,3 +140,46 @@ def test_exercise_3_patches_match_a_direct_window_loop():
 def test_exercise_3_rejects_malformed_images_with_a_message(ex, answer, words):
     feedback = ex[3].check(answer)
     assert feedback.status == "incorrect" and words in feedback.message
+
+
+# Findings of the learner's walkthrough (shared/reviews/lessons-03-04-and-exercises.md, "Exercises").
+
+@pytest.mark.parametrize("answer", [np.array(1 / 24), np.float32(1 / 24), Fraction(1, 24)],
+                         ids=["0-d array", "float32", "Fraction"])
+def test_exercise_2_accepts_the_optimum_as_any_real_number_type(ex, answer):
+    feedback = ex[2].check(answer)
+    assert feedback.correct, feedback.message
+
+
+def test_exercise_2_accepts_the_optimum_as_a_tensor(ex):
+    import tensorflow as tf
+
+    feedback = ex[2].check(tf.constant(1 / 24))
+    assert feedback.correct, feedback.message
+
+
+def test_exercise_2_rejects_an_array_of_several_numbers(ex):
+    feedback = ex[2].check(np.array([1 / 24, 1 / 24]))
+    assert feedback.status == "incorrect" and "a single number" in feedback.message
+
+
+@pytest.mark.parametrize("scale", [1e-5, 1e-6, 1e-9, 1e5])
+def test_exercise_3_judges_a_scaled_image_like_the_original(ex, scale):
+    # Identifiability does not depend on the image's scale: 1e-6 * a good image is still good
+    # (the absolute threshold called every direction of it "never learned").
+    image = np.random.default_rng(0).random((5, 5))
+    assert ex[3].check(scale * image).correct
+    assert ex[3].check(scale * ex[3].expected()).correct
+    feedback = ex[3].check(scale * STRIPE)
+    assert feedback.status == "incorrect" and "only 2 of 4" in feedback.message
+
+
+def test_exercise_3_rejects_an_image_whose_hessian_overflows(ex):
+    image = np.random.default_rng(0).random((5, 5)) * 1e160
+    feedback = ex[3].check(image)
+    assert feedback.status == "incorrect" and "overflows" in feedback.message
+
+
+def test_exercise_3_rejects_an_all_zero_image(ex):
+    feedback = ex[3].check(np.zeros((3, 3)))
+    assert feedback.status == "incorrect" and "only 0 of 4" in feedback.message

@@ -1,5 +1,6 @@
 """tools/rerun.py: writes a notebook back only when every cell ran; reports the failing cell."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,49 @@ def test_out_dir_keeps_the_stored_notebook_and_saves_the_executed_copy(tmp_path)
     assert path.read_bytes() == before
     copy = nbformat.read(tmp_path / "out" / path.name, as_version=4)
     assert copy.cells[0].outputs[0].text == "42\n"
+
+
+def test_seed_report_names_the_failing_line_and_how_to_reproduce_it(tmp_path):
+    path = tmp_path / "94_report.ipynb"
+    make_notebook(path, ["import os\nseed = int(os.environ['COURSE_SEED'])",
+                         "x = seed * 2\nassert x != 6, f'x is {x}'\nprint(x)"])
+    report = tmp_path / "seeds.json"
+    result = rerun("--seeds", "2-4", "--jobs", "2", "--report", report, path)
+    assert result.returncode == 1
+    assert "2 of 3 ran clean" in result.stdout
+    # the table: one row for the lesson with 3 seeds, 2 passed, 1 failed
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:4] == ["lesson", "seeds", "passed", "failed"])
+    assert lines[header + 1].split()[:4] == ["94_report", "3", "2", "1"]
+    assert "94_report seed 3: In [2] (cell 1): AssertionError: x is 6" in result.stdout
+    assert "line: assert x != 6, f'x is {x}'" in result.stdout
+    assert "reproduce: COURSE_SEED=3 make rerun NB=94" in result.stdout
+    data = json.loads(report.read_text())
+    assert (data["passed"], data["failed"]) == (2, 1)
+    failed = [r for r in data["runs"] if not r["ok"]]
+    assert [(r["seed"], r["cell"], r["line"]) for r in failed] == [(3, 1, "assert x != 6, f'x is {x}'")]
+    assert all(r["peak_mb"] > 0 and r["seconds"] > 0 for r in data["runs"])
+
+
+def test_commit_seed_is_stable_fresh_and_printed(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import rerun as rerun_module
+
+    first, source = rerun_module.commit_seed()
+    assert rerun_module.commit_seed()[0] == first
+    assert 50 <= first < 1_000_000 and ("commit" in source or "notebooks" in source)
+    path = tmp_path / "95_commit.ipynb"
+    make_notebook(path, ["import os\nprint(os.environ['COURSE_SEED'])"])
+    result = rerun("--seeds", "commit", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"seed {first}, derived from" in result.stdout
+    assert f"[seed {first}]" in result.stdout
+
+
+def test_bad_seed_ranges_and_jobs_are_refused_with_a_message(tmp_path):
+    path = tmp_path / "96_bad.ipynb"
+    make_notebook(path, ["1"])
+    result = rerun("--seeds", "zero-nine", path)
+    assert result.returncode != 0 and "--seeds takes e.g. 0-49" in result.stderr
+    result = rerun("--seeds", "0-1", "--jobs", "0", path)
+    assert result.returncode != 0 and "--jobs must be a positive integer" in result.stderr
