@@ -6,6 +6,7 @@
 #   make rerun   re-execute notebooks in place (NB=00 for one), print time and memory
 #   make seeds   run notebooks with COURSE_SEED 0-49 without writing (NB=01, SEEDS=0-9,
 #                REPORT=seeds.json), print a table of passes and failures
+#   make bench   every lesson at quick and full scale: time and peak memory (NB=02 for one)
 #   make format  normalise notebook JSON
 
 PYTHON ?= python3.11
@@ -19,7 +20,7 @@ REPORT ?=
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval rerun seeds format venv clean
+.PHONY: lab test unit nbval rerun seeds bench format venv clean
 
 venv: $(STAMP)
 
@@ -53,6 +54,9 @@ rerun: venv
 
 seeds: venv
 	$(BIN)/python tools/rerun.py --seeds $(SEEDS) $(if $(REPORT),--report $(REPORT)) $(NB)
+
+bench: venv
+	$(BIN)/python tools/bench.py $(NB)
 
 format: venv
 	$(BIN)/python tools/nbformat_course.py notebooks/[0-9][0-9]_*.ipynb

@@ -1,0 +1,163 @@
+"""Measure every lesson at quick and at full scale: wall time and peak memory.
+
+    python tools/bench.py                  # every lesson, quick then full scale
+    python tools/bench.py 02 04            # only these lessons
+    python tools/bench.py --scales full    # skip the quick runs
+    python tools/bench.py --report build/bench.json
+
+Each run executes one notebook top to bottom in a fresh kernel (``tools/rerun.py``'s
+worker), writing nothing back to ``notebooks/``; the executed full-scale copies are
+kept in ``build/bench/`` so their outputs can be read. The table lists seconds and
+the kernel's peak resident memory per lesson and scale, against the course's bars
+(quick: under a minute; full: under 5 minutes; both under 2 GB), the totals, and
+lesson 02's speed-up of FFT training over direct ``tf.nn.conv2d`` as that lesson
+measured it in the same run. Benchmarks measure; they assert nothing about time.
+The exit status is 1 only if a lesson failed to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rerun  # noqa: E402
+
+ROOT = rerun.ROOT
+BARS = {"quick": (60.0, 2048.0), "full": (300.0, 2048.0)}   # seconds, MB per lesson
+COURSE_BAR_FULL = 12 * 60.0                                  # the whole course at full scale
+RATIO_LINE = re.compile(r"speed-up of FFT over direct conv2d at (\d+)x(\d+): ([0-9.,]+)x"
+                        r"(?: \(direct ([0-9.e+-]+) s/step, FFT ([0-9.e+-]+) s/step\))?")
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory_gb = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+        memory_gb = round(kb / 1024 ** 2, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb,
+            "python": platform.python_version(), "system": platform.system(),
+            "load_at_start": round(load, 2) if load is not None else None}
+
+
+def fft_speedup(notebook: Path) -> dict | None:
+    """Lesson 02's printed line 'speed-up of FFT over direct conv2d at NxN: Rx (...)', parsed."""
+    if not notebook.exists():
+        return None
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            match = RATIO_LINE.search(text if isinstance(text, str) else "".join(text))
+            if match:
+                size, _, ratio, direct, fft = match.groups()
+                return {"size": int(size), "ratio": float(ratio.replace(",", "")),
+                        "direct_s_per_step": float(direct) if direct else None,
+                        "fft_s_per_step": float(fft) if fft else None, "line": match.group(0)}
+    return None
+
+
+def format_table(results: list[dict], scales: list[str]) -> list[str]:
+    """One row per lesson: seconds and peak MB at each scale, flagged where over a bar."""
+    head = f"{'lesson':<45}" + "".join(f" {s + ' s':>9} {s + ' MB':>9}" for s in scales)
+    lines = [head]
+    for lesson in dict.fromkeys(r["lesson"] for r in results):
+        row = f"{lesson:<45}"
+        for scale in scales:
+            run = next((r for r in results if r["lesson"] == lesson and r["scale"] == scale), None)
+            if run is None:
+                row += f" {'-':>9} {'-':>9}"
+                continue
+            seconds_bar, memory_bar = BARS[scale]
+            over_s = "!" if run["seconds"] > seconds_bar else " "
+            over_mb = "!" if run["peak_mb"] > memory_bar else " "
+            text_s = f"{run['seconds']:.0f}{over_s}" if run["ok"] else "FAILED"
+            row += f" {text_s:>9} {run['peak_mb']:>8.0f}{over_mb}"
+        lines.append(row)
+    totals = f"{'all lessons':<45}"
+    for scale in scales:
+        runs = [r for r in results if r["scale"] == scale]
+        total = sum(r["seconds"] for r in runs)
+        totals += f" {total:>8.0f}  {max((r['peak_mb'] for r in runs), default=0):>8.0f} "
+    lines.append(totals)
+    lines.append("'!' marks a figure over its bar: quick under 60 s, full under 300 s per lesson, "
+                 "each under 2048 MB; the whole course at full scale under 720 s.")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", help="lesson numbers (00) or paths; default all")
+    parser.add_argument("--scales", default="quick,full", help="comma-separated: quick, full")
+    parser.add_argument("--report", type=Path, default=ROOT / "build" / "bench.json",
+                        help="where to write the JSON report (default build/bench.json)")
+    parser.add_argument("--keep", type=Path, default=ROOT / "build" / "bench",
+                        help="folder for the executed copies (default build/bench/)")
+    args = parser.parse_args(argv)
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    unknown = [s for s in scales if s not in BARS]
+    if unknown or not scales:
+        parser.error(f"--scales takes quick and/or full, got {args.scales!r}")
+
+    paths = rerun.find_notebooks(args.notebooks)
+    info = machine()
+    print(f"bench: {len(paths)} lesson(s) at {', '.join(scales)} scale on {info['cpu']}, "
+          f"{info['cores']} cores, {info['memory_gb']} GB (load {info['load_at_start']})", flush=True)
+    results = []
+    start = time.perf_counter()
+    for scale in scales:
+        for path in paths:
+            env = {**os.environ, "COURSE_SCALE": scale, "COURSE_SEED": "0"}
+            out_dir = args.keep / scale
+            report = rerun.run_one(path, None, False, env, out_dir)
+            results.append({"lesson": path.stem, "scale": scale, **report})
+            print(f"[{scale:>5}] " + rerun.describe(path, report), flush=True)
+    elapsed = time.perf_counter() - start
+
+    print()
+    table = format_table(results, scales)
+    print("\n".join(table))
+    speedup = None
+    lesson02 = [p for p in paths if p.name.startswith("02_")]
+    if lesson02:
+        for scale in reversed(scales):  # prefer the full-scale figure
+            speedup = fft_speedup(args.keep / scale / lesson02[0].name)
+            if speedup:
+                speedup["scale"] = scale
+                print(f"lesson 02 ({scale} scale): {speedup['line']}")
+                break
+        else:
+            print("lesson 02: no 'speed-up of FFT over direct conv2d' line found in its outputs")
+    print(f"bench: {elapsed:.0f} s in all")
+
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps({
+        "machine": info, "scales": scales, "seconds": round(elapsed, 1), "table": table,
+        "bars": {"per_lesson": BARS, "course_full_s": COURSE_BAR_FULL},
+        "lesson02_fft_speedup": speedup,
+        "runs": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()}
+                 for r in results],
+    }, indent=1) + "\n", encoding="utf-8")
+    print(f"bench: report written to {args.report}")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
