@@ -1,0 +1,241 @@
+"""The web edition in a real browser: every page of build/site/ loads in headless Chromium from a
+server on 127.0.0.1 without one request to another host, with every image loaded, the math
+rendered, no unexpected console error, working search and prev/next links.
+
+The site is built first (tools/build_site.py, as `make site` does). Screenshots of the landing
+page and of lesson 01 go to build/site-screenshots/ for a person to look at.
+
+Needs the Debian/Ubuntu `chromium` package (driven through Playwright's Python package, which
+downloads no browser of its own); without it the test is skipped with a message saying so.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "build" / "site"
+SHOTS = ROOT / "build" / "site-screenshots"
+sys.path.insert(0, str(ROOT / "tools"))
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: Headless Chromium as root needs --no-sandbox; the rest stop it calling Google's hosts on its own.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-default-apps",
+                 "--disable-domain-reliability", "--disable-client-side-phishing-detection"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+#: Console errors that are not the site's fault, each with the reason. (None known today: the
+#: site ships a favicon, so Chromium's automatic /favicon.ico request does not 404.)
+HARMLESS_CONSOLE_ERRORS: dict[str, str] = {}
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason=(
+        "no Chromium found, so the browser test of the web edition is skipped: install it with "
+        "`sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), then run `make test`")),
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def built_site():
+    """Build the site exactly as `make site` does and return its lessons (in order)."""
+    import build_site
+
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(SITE)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    print(f"\n{result.stdout.strip()} (test measured {time.perf_counter() - start:.1f} s)")
+    return [build_site.read_lesson(json.loads(p.read_text(encoding="utf-8")), p)
+            for p in build_site.lesson_notebooks()]
+
+
+@pytest.fixture(scope="module")
+def base_url(built_site):
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed: `make test` installs the site extra")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One page load with every request, failure and console message recorded."""
+
+    def __init__(self, browser, url: str, width: int = 1280, height: int = 900):
+        self.blocked: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": width, "height": height},
+                                           service_workers="block")
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", lambda r: self.failed.append(f"{r.url} (HTTP {r.status})")
+                     if r.status >= 400 else None)
+        self.page.goto(url, wait_until="load")
+
+    def _route(self, route):
+        host = urlparse(route.request.url).hostname or ""
+        if route.request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(k in e for k in HARMLESS_CONSOLE_ERRORS)]
+
+    def close(self):
+        self.context.close()
+
+
+# Every <img>: loaded and non-empty.
+_BROKEN_IMAGES = """() => [...document.images].map(img => ({src: img.getAttribute('src'),
+    ok: img.complete && img.naturalWidth > 0}))"""
+
+# Math: Sphinx writes \( \) / \[ \] inside .math elements and MathJax 3 replaces the TeX
+# with an <mjx-container> holding an SVG. Rendered = every .math element holds a visible
+# container, none holds an error, and no TeX is left as page text (outside code and outputs).
+_MATH_STATE = r"""async () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+    const boxes = [...document.querySelectorAll('span.math, div.math')];
+    const rendered = boxes.filter(b => {
+        const c = b.querySelector('mjx-container svg');
+        return c && c.getBoundingClientRect().width > 0;
+    }).length;
+    const errors = document.querySelectorAll('mjx-merror, [data-mjx-error]').length;
+    const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                             NodeFilter.SHOW_TEXT);
+    const raw = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (n.parentElement.closest('pre, code, script, style, mjx-container, .cell_output')) continue;
+        if (/\\\(|\\\[|\\[A-Za-z]{2,}\b/.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 80));
+    }
+    return {boxes: boxes.length, rendered, errors, raw};
+}"""
+
+
+def _stored_math_count(notebook: Path) -> int:
+    """$...$ and $$...$$ spans in the notebook's markdown cells (0 when it has no math)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    text = re.sub(r"`[^`]*`", "", text)
+    return len(re.findall(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$", text, re.S))
+
+
+def test_every_page_loads_offline_with_images_math_and_navigation(built_site, base_url, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pages = ["index.html"] + [f"{lesson.stem}.html" for lesson in built_site]
+    report = {"pages": 0, "images": 0, "math": 0, "blocked": [], "failed": [], "errors": {}}
+    nav = {}
+    for name in pages:
+        visit = Visit(browser, base_url + name)
+        try:
+            page = visit.page
+            images = page.evaluate(_BROKEN_IMAGES)
+            broken = [i["src"] for i in images if not i["ok"]]
+            assert not broken, f"{name}: images that did not load: {broken}"
+            report["images"] += len(images)
+            math = page.evaluate(_MATH_STATE)
+            assert math["errors"] == 0, f"{name}: MathJax reported {math['errors']} errors"
+            assert math["rendered"] == math["boxes"], f"{name}: {math['boxes'] - math['rendered']} of {math['boxes']} formulas not rendered"
+            assert not math["raw"], f"{name}: TeX left unrendered in the text: {math['raw'][:3]}"
+            report["math"] += math["boxes"]
+            nav[name] = page.evaluate("""() => ({
+                prev: document.querySelector('a.left-prev')?.getAttribute('href') ?? null,
+                next: document.querySelector('a.right-next')?.getAttribute('href') ?? null,
+                sidebar: [...document.querySelectorAll('.bd-sidebar-primary nav a.reference.internal')]
+                          .map(a => a.getAttribute('href')),
+                copy: document.querySelectorAll('button.copybtn').length,
+                code: document.querySelectorAll('div.highlight pre').length,
+                stderr: document.querySelectorAll('.output.stderr, .stderr').length,
+                title: document.title})""")
+            nav[name]["math"] = math["boxes"]
+            if name == "index.html":
+                page.screenshot(path=str(SHOTS / "index.png"))
+            elif name.startswith("01_"):
+                page.screenshot(path=str(SHOTS / f"{name[:-5]}.png"))
+                help_box = page.locator(".course-exercise-help").first
+                if help_box.count():
+                    for summary in help_box.locator("summary").all():
+                        summary.click()
+                    help_box.scroll_into_view_if_needed()
+                    page.evaluate("() => window.scrollBy(0, -120)")
+                    page.screenshot(path=str(SHOTS / f"{name[:-5]}_exercise.png"))
+            report["blocked"] += visit.blocked
+            report["failed"] += visit.failed
+            if visit.errors:
+                report["errors"][name] = visit.errors
+            assert not visit.blocked, f"{name}: requests to other hosts: {visit.blocked}"
+            assert not visit.failed, f"{name}: failed requests: {visit.failed}"
+            assert not visit.unexpected_errors(), f"{name}: console errors: {visit.unexpected_errors()}"
+            report["pages"] += 1
+        finally:
+            visit.close()
+
+    # Every $...$ of the stored markdown (lesson 04 has them) is a rendered formula on the page.
+    for lesson in built_site:
+        stored = _stored_math_count(ROOT / "notebooks" / f"{lesson.stem}.ipynb")
+        assert nav[f"{lesson.stem}.html"]["math"] == stored, f"{lesson.stem}: {stored} formulas stored"
+    # Prev/next walk the lessons in order, from the landing page to the last lesson, and resolve.
+    for i, name in enumerate(pages):
+        expected_prev = pages[i - 1] if i > 0 else None
+        expected_next = pages[i + 1] if i + 1 < len(pages) else None
+        assert nav[name]["prev"] == expected_prev, f"{name}: prev -> {nav[name]['prev']}"
+        assert nav[name]["next"] == expected_next, f"{name}: next -> {nav[name]['next']}"
+        sidebar = {name if href == "#" else href for href in nav[name]["sidebar"]}   # '#': this page
+        assert set(pages[1:]) <= sidebar, f"{name}: sidebar lists {nav[name]['sidebar']}"
+        assert nav[name]["stderr"] == 0, f"{name}: a stderr output is shown"
+        if name != "index.html":
+            assert nav[name]["code"] > 0 and nav[name]["copy"] >= nav[name]["code"], f"{name}: copy buttons {nav[name]}"
+    print(f"\nbrowser check: {report['pages']} pages, {report['images']} images loaded, "
+          f"{report['math']} formulas rendered, {len(report['blocked'])} requests to other hosts blocked, "
+          f"console errors: {report['errors'] or 'none'}; screenshots in {SHOTS}")
+
+
+def test_search_finds_a_term_from_lesson_02(built_site, base_url, browser):
+    lesson = next(lesson for lesson in built_site if lesson.number == "02")
+    others = " ".join(other.stem for other in built_site if other is not lesson)
+    words = [w for w in lesson.stem.split("_")[1:] if len(w) > 3 and w not in others]
+    term = max(words, key=len)            # a word of lesson 02's file name found in no other's
+    visit = Visit(browser, f"{base_url}search.html?q={term}")
+    try:
+        link = visit.page.locator(f'#search-results a[href^="{lesson.stem}.html"]').first
+        link.wait_for(timeout=15000)
+        hits = visit.page.locator("#search-results li").count()
+        assert hits >= 1
+        assert not visit.blocked and not visit.unexpected_errors()
+        print(f"\nsearch for {term!r}: {hits} results, first lesson-02 hit {link.get_attribute('href')}")
+    finally:
+        visit.close()
