@@ -18,6 +18,7 @@ html_static_path = ["_static"]
 html_extra_path = ["_extra"]          # notebooks/NN_*.ipynb: each lesson's download, byte for byte
 html_css_files = ["course.css"]
 html_title = project
+html_logo = "_static/favicon.svg"
 html_favicon = "_static/favicon.svg"      # also spares the browser's request for /favicon.ico
 html_copy_source = False              # the download link serves the original notebook instead
 html_show_sourcelink = False
@@ -47,6 +48,7 @@ copybutton_exclude = ".linenos, .gp, .go"
 
 html_theme = "sphinx_book_theme"
 html_theme_options = {
+    "logo": {"text": project},
     "home_page_in_toc": True,
     "show_navbar_depth": 1,
     "show_toc_level": 2,
@@ -59,7 +61,7 @@ html_theme_options = {
     "search_bar_text": "Search the lessons...",
     "navigation_with_keys": True,
     "show_prev_next": True,
-    "footer_content_items": ["copyright.html"],
+    "footer_content_items": ["copyright.html", "extra-footer.html"],
     "extra_footer": "Built from the stored notebooks; every output and figure comes from a real run "
                     "at quick scale, seed 0.",
 }

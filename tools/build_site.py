@@ -213,10 +213,15 @@ def project_urls(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, str]:
 
 
 def _text_html(text: str) -> str:
-    """Plain text (as a notebook prints it) to HTML paragraphs; `code` spans become <code>."""
+    """Plain text (as a notebook prints it) to HTML paragraphs; `code` spans become <code>.
+
+    Lines are re-joined (the text was wrapped for a terminal), and a word that the wrapping
+    split after its hyphen ("one-" / "hot") is joined back.
+    """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     out = []
     for p in paragraphs:
+        p = re.sub(r"(?<=\w-)\n\s*(?=\w)", "", p)
         escaped = html.escape(" ".join(p.split()), quote=False)
         out.append("<p>" + re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped) + "</p>")
     return "\n".join(out)
@@ -291,10 +296,10 @@ def run_box_html(lesson: Lesson, links: list[tuple[str, str]]) -> str:
     return (
         '<aside class="course-run-box" aria-label="Run this lesson">\n'
         "<p class=\"course-run-title\">Run this lesson</p>\n"
-        "<p>Everything below is the notebook as stored: every output and figure comes from a real "
-        f"run. To run it yourself, clone the course and type <code>make lab</code> (it creates "
-        f"<code>.venv</code> with the pinned packages and opens JupyterLab), then open "
-        f"<code>notebooks/{html.escape(notebook)}</code>. <code>make test</code> checks every lesson.</p>\n"
+        "<p>This page is the notebook as last run (quick scale, seed 0): every output and figure is "
+        "the stored one. To run it yourself, type <code>make lab</code> in a clone of the course "
+        "(it sets up <code>.venv</code> with the pinned packages and opens JupyterLab), then open "
+        f"<code>{html.escape(notebook)}</code>.</p>\n"
         f'<p class="course-buttons">{" ".join(buttons)}</p>\n{colab}</aside>')
 
 
@@ -344,23 +349,42 @@ def stage_notebook(nb: Mapping[str, Any], lesson: Lesson, exercises: Mapping[int
 # 3. Landing page
 
 
-def _cell_text(text: str) -> str:
-    return text.replace("|", "\\|")
+def _inline_markdown(text: str) -> str:
+    """A one-paragraph markdown puzzle as HTML: escaped, `code` and *emphasis* kept."""
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+    return re.sub(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])", r"<em>\1</em>", out)
+
+
+def lesson_table_html(lessons: list[Lesson]) -> str:
+    """The landing page's lesson table: number, title (linked to its page), puzzle, time."""
+    rows = []
+    for lesson in lessons:
+        rows.append(
+            "<tr>"
+            f'<td class="course-lesson-number">{html.escape(lesson.number)}</td>'
+            f'<td><a class="course-lesson-title" href="{html.escape(lesson.stem)}.html">'
+            f"{html.escape(lesson.short_title)}</a>"
+            f'<div class="course-lesson-puzzle">{_inline_markdown(lesson.puzzle)}</div></td>'
+            f'<td class="course-lesson-time">{lesson.minutes}&nbsp;min</td>'
+            "</tr>")
+    return ('<table class="course-lessons">\n<thead><tr><th>#</th><th>lesson and its puzzle</th>'
+            "<th class=\"course-lesson-time\">time</th></tr></thead>\n<tbody>\n" + "\n".join(rows)
+            + "\n</tbody>\n</table>")
 
 
 def landing_page(lessons: list[Lesson], template: str) -> str:
-    """site/index.md with $lesson_table, $toctree, $total_minutes and $lesson_count filled in."""
-    rows = ["| # | lesson | the puzzle | time to work through it |", "| --- | --- | --- | --- |"]
-    for lesson in lessons:
-        rows.append(f"| {lesson.number} | [{_cell_text(lesson.short_title)}]({lesson.stem}.ipynb) "
-                    f"| {_cell_text(lesson.puzzle)} | {lesson.minutes} min |")
+    """site/index.md with $lesson_table, $toctree, $first_lesson, $lesson_count and $total_hours filled in."""
     toctree = "\n".join(["```{toctree}", ":hidden:", ":maxdepth: 1", ""]
                         + [f"{lesson.number} · {lesson.short_title} <{lesson.stem}>" for lesson in lessons]
                         + ["```"])
     total = sum(lesson.minutes for lesson in lessons)
+    table = "```{raw} html\n" + lesson_table_html(lessons) + "\n```"
     return Template(template).substitute(
-        lesson_table="\n".join(rows), toctree=toctree, lesson_count=len(lessons),
-        total_minutes=total, total_hours=f"{total / 60:.1f}".rstrip("0").rstrip("."))
+        lesson_table=table, toctree=toctree, lesson_count=len(lessons),
+        first_lesson=f"{lessons[0].stem}.html",
+        total_hours=f"{total / 60:.1f}".rstrip("0").rstrip("."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,11 +456,13 @@ def build(out: Path = DEFAULT_OUT, stage_dir: Path = DEFAULT_STAGE, notebooks: P
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/site)")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="lesson folder (default notebooks/)")
+    parser.add_argument("--stage", type=Path, default=DEFAULT_STAGE, help="Sphinx source folder (default build/site-src)")
     parser.add_argument("--verbose", action="store_true", help="show Sphinx's progress")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        lessons = build(args.out.resolve(), quiet=not args.verbose)
+        lessons = build(args.out.resolve(), args.stage.resolve(), args.notebooks.resolve(), quiet=not args.verbose)
     except SiteBuildError as error:
         print(f"make site: FAILED: {error}", file=sys.stderr)
         return 1

@@ -1,17 +1,23 @@
-"""The web edition in a real browser: every page of build/site/ loads in headless Chromium from a
-server on 127.0.0.1 without one request to another host, with every image loaded, the math
-rendered, no unexpected console error, working search and prev/next links.
+"""The web edition, built once into build/site/ exactly as `make site` builds it, then checked:
 
-The site is built first (tools/build_site.py, as `make site` does). Screenshots of the landing
-page and of lesson 01 go to build/site-screenshots/ for a person to look at.
+- as files: one page per notebook, figures byte for byte as stored, every stored stdout on its
+  page, downloads identical to the notebooks, no script, style or image from another host;
+- in a real browser: every page loads in headless Chromium from a server on 127.0.0.1 without
+  one request to another host, with every image loaded, the math rendered, no unexpected console
+  error, working search and prev/next links. Screenshots of the landing page and of lesson 01 go
+  to build/site-screenshots/ for a person to look at.
 
-Needs the Debian/Ubuntu `chromium` package (driven through Playwright's Python package, which
-downloads no browser of its own); without it the test is skipped with a message saying so.
+The browser tests need the Debian/Ubuntu `chromium` package (driven through Playwright's Python
+package, which downloads no browser of its own); without it they are skipped with a message
+saying how to install it.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import html
 import http.server
 import json
 import re
@@ -40,11 +46,65 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 #: site ships a favicon, so Chromium's automatic /favicon.ico request does not 404.)
 HARMLESS_CONSOLE_ERRORS: dict[str, str] = {}
 
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason=(
-        "no Chromium found, so the browser test of the web edition is skipped: install it with "
-        "`sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), then run `make test`")),
-]
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=(
+    "no Chromium found, so the browser test of the web edition is skipped: install it with "
+    "`sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), then run `make test`"))
+
+
+def _notebook(lesson) -> dict:
+    return json.loads((ROOT / "notebooks" / f"{lesson.stem}.ipynb").read_text(encoding="utf-8"))
+
+
+def _outputs(nb: dict):
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            yield from cell.get("outputs", [])
+
+
+def test_one_page_per_notebook_named_after_it(built_site):
+    assert [lesson.stem for lesson in built_site] == [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    for name in ["index.html", "search.html"] + [f"{lesson.stem}.html" for lesson in built_site]:
+        assert (SITE / name).is_file(), name
+
+
+def test_figures_are_the_stored_pngs_byte_for_byte(built_site):
+    served = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (SITE / "_images").glob("*.png")}
+    for lesson in built_site:
+        stored = [base64.b64decode("".join(o["data"]["image/png"])) for o in _outputs(_notebook(lesson))
+                  if "image/png" in o.get("data", {})]
+        missing = [i for i, png in enumerate(stored) if hashlib.sha256(png).hexdigest() not in served]
+        assert not missing, f"{lesson.stem}: stored figures {missing} are not on the site as stored"
+        page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        assert page.count('<img alt="_images/') == len(stored), f"{lesson.stem}: figure count"
+
+
+def test_every_stored_stdout_is_on_its_page_and_no_stderr(built_site):
+    for lesson in built_site:
+        page = " ".join(html.unescape(re.sub(r"<[^>]+>", "", (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8"))).split())
+        for output in _outputs(_notebook(lesson)):
+            if output.get("output_type") == "stream":
+                text = " ".join("".join(output["text"]).split())
+                if output["name"] == "stdout":
+                    assert text in page, f"{lesson.stem}: stdout {text[:80]!r} missing"
+                elif text:
+                    assert text not in page, f"{lesson.stem}: stderr {text[:80]!r} shown"
+
+
+def test_downloads_are_the_stored_notebooks(built_site):
+    for lesson in built_site:
+        assert (SITE / "notebooks" / f"{lesson.stem}.ipynb").read_bytes() == \
+            (ROOT / "notebooks" / f"{lesson.stem}.ipynb").read_bytes()
+        assert f'href="notebooks/{lesson.stem}.ipynb" download' in (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+
+
+def test_no_page_loads_a_script_style_font_or_image_from_another_host(built_site):
+    pattern = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//", re.I)
+    for page in SITE.glob("*.html"):
+        found = pattern.findall(page.read_text(encoding="utf-8"))
+        assert not found, f"{page.name}: {found[:3]}"
+    for css in (SITE / "_static").rglob("*.css"):
+        found = re.findall(r"@import\s+url\([\"']?https?:|url\([\"']?https?://", css.read_text(encoding="utf-8"))
+        assert not found, f"{css}: {found[:3]}"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -154,6 +214,7 @@ def _stored_math_count(notebook: Path) -> int:
     return len(re.findall(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$", text, re.S))
 
 
+@needs_chromium
 def test_every_page_loads_offline_with_images_math_and_navigation(built_site, base_url, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = ["index.html"] + [f"{lesson.stem}.html" for lesson in built_site]
@@ -183,7 +244,7 @@ def test_every_page_loads_offline_with_images_math_and_navigation(built_site, ba
                 title: document.title})""")
             nav[name]["math"] = math["boxes"]
             if name == "index.html":
-                page.screenshot(path=str(SHOTS / "index.png"))
+                page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
             elif name.startswith("01_"):
                 page.screenshot(path=str(SHOTS / f"{name[:-5]}.png"))
                 help_box = page.locator(".course-exercise-help").first
@@ -224,6 +285,7 @@ def test_every_page_loads_offline_with_images_math_and_navigation(built_site, ba
           f"console errors: {report['errors'] or 'none'}; screenshots in {SHOTS}")
 
 
+@needs_chromium
 def test_search_finds_a_term_from_lesson_02(built_site, base_url, browser):
     lesson = next(lesson for lesson in built_site if lesson.number == "02")
     others = " ".join(other.stem for other in built_site if other is not lesson)
