@@ -2,6 +2,8 @@
 # commands shown in README.md instead.
 #   make lab     set up .venv if missing, start JupyterLab on notebooks/
 #   make test    set up .venv if missing, run unit tests and nbval over every notebook
+#                (the unit tests build the web edition and check it in headless Chromium)
+#   make site    build the web edition into build/site/ from the stored notebooks (no execution)
 #   make rerun   re-execute notebooks in place (NB=00 for one), print time and memory
 #   make seeds   run notebooks with COURSE_SEED 0-9 without writing (NB=01 for one)
 #   make format  normalise notebook JSON
@@ -10,13 +12,14 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SITE_STAMP := $(VENV)/.installed-site
 NB     ?=
 SEEDS  ?= 0-9
 
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval rerun seeds format venv clean
+.PHONY: lab test unit nbval rerun seeds format venv site clean
 
 venv: $(STAMP)
 
@@ -28,17 +31,27 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $(STAMP)
 
+# The web edition's builder and browser driver (Sphinx, myst-nb, the theme, MathJax, Playwright;
+# about 250 MB) go into the same .venv, but only for `make site` and `make test`: `make lab`
+# does not install them.
+$(SITE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,site]"
+	@touch $(SITE_STAMP)
+
 # JupyterLab refuses to start as root (containers, Binder-like images) unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 lab: venv
 	$(BIN)/python -m jupyter lab notebooks/ $(ROOT_FLAG)
 
-test: venv
+test: $(SITE_STAMP)
 	$(BIN)/python -m pytest tests notebooks $(NBVAL_FLAGS)
 
-unit: venv
+unit: $(SITE_STAMP)
 	$(BIN)/python -m pytest tests
+
+site: $(SITE_STAMP)
+	$(BIN)/python tools/build_site.py
 
 nbval: venv
 	$(BIN)/python -m pytest notebooks $(NBVAL_FLAGS)

@@ -410,26 +410,30 @@ def copy_mathjax(dest: Path) -> None:
 
 
 def stage(stage_dir: Path, notebooks: Path = NOTEBOOKS, urls: Mapping[str, str] | None = None) -> list[Lesson]:
-    """Write the Sphinx source tree (config, landing page, staged notebooks) into ``stage_dir``."""
+    """Write the Sphinx source tree (config, landing page, staged notebooks) into ``stage_dir``.
+
+    Every notebook is checked before anything is written, so a missing output fails fast.
+    """
     paths = lesson_notebooks(notebooks)
     if not paths:
         raise SiteBuildError(f"no lesson notebooks (NN_*.ipynb) in {notebooks}")
     urls = project_urls() if urls is None else urls
+    staged = []
+    for path in paths:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        check_outputs(nb, path.name)
+        lesson = read_lesson(nb, path)
+        staged.append((path, lesson, stage_notebook(nb, lesson, load_exercises(lesson.number),
+                                                    launch_links(urls, path.name))))
     if stage_dir.exists():
         shutil.rmtree(stage_dir)
     shutil.copytree(SITE_SOURCES, stage_dir, ignore=shutil.ignore_patterns("__pycache__", "index.md"))
     (stage_dir / "_extra" / "notebooks").mkdir(parents=True)
     copy_mathjax(stage_dir / "_static" / "mathjax")
-    lessons = []
-    for path in paths:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        check_outputs(nb, path.name)
-        lesson = read_lesson(nb, path)
-        staged = stage_notebook(nb, lesson, load_exercises(lesson.number),
-                                launch_links(urls, path.name))
-        (stage_dir / path.name).write_text(json.dumps(staged, ensure_ascii=False), encoding="utf-8")
+    for path, lesson, nb in staged:
+        (stage_dir / path.name).write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
         shutil.copy2(path, stage_dir / "_extra" / "notebooks" / path.name)   # the download, byte for byte
-        lessons.append(lesson)
+    lessons = [lesson for _, lesson, _ in staged]
     template = (SITE_SOURCES / "index.md").read_text(encoding="utf-8")
     (stage_dir / "index.md").write_text(landing_page(lessons, template), encoding="utf-8")
     return lessons
@@ -438,9 +442,13 @@ def stage(stage_dir: Path, notebooks: Path = NOTEBOOKS, urls: Mapping[str, str] 
 def build(out: Path = DEFAULT_OUT, stage_dir: Path = DEFAULT_STAGE, notebooks: Path = NOTEBOOKS,
           urls: Mapping[str, str] | None = None, quiet: bool = True) -> list[Lesson]:
     """Stage the sources and run Sphinx into ``out`` (emptied first). Returns the lessons built."""
-    from sphinx.cmd.build import build_main
-
     lessons = stage(stage_dir, notebooks, urls)
+    try:
+        from sphinx.cmd.build import build_main
+    except ImportError:
+        raise SiteBuildError(
+            "Sphinx is not installed: `make site` installs the pinned site extra into .venv "
+            f"(it needs Python 3.11 or newer; this is {sys.version.split()[0]})") from None
     if out.exists():
         shutil.rmtree(out)
     doctrees = stage_dir.parent / (stage_dir.name + "-doctrees")
