@@ -81,16 +81,33 @@ def test_figures_are_the_stored_pngs_byte_for_byte(built_site):
         assert page.count('<img alt="_images/') == len(stored), f"{lesson.stem}: figure count"
 
 
-def test_every_stored_stdout_is_on_its_page_and_no_stderr(built_site):
+def test_every_stored_text_output_is_on_its_page_and_no_stderr(built_site):
     for lesson in built_site:
         page = " ".join(html.unescape(re.sub(r"<[^>]+>", "", (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8"))).split())
         for output in _outputs(_notebook(lesson)):
+            data = output.get("data", {})
+            if "text/plain" in data and not data.keys() & {"image/png", "text/html"}:
+                text = " ".join("".join(data["text/plain"]).split())
+                assert text in page, f"{lesson.stem}: result {text[:80]!r} missing"
             if output.get("output_type") == "stream":
                 text = " ".join("".join(output["text"]).split())
                 if output["name"] == "stdout":
                     assert text in page, f"{lesson.stem}: stdout {text[:80]!r} missing"
                 elif text:
                     assert text not in page, f"{lesson.stem}: stderr {text[:80]!r} shown"
+
+
+def test_each_exercise_has_its_hints_and_solution_folded_on_the_page(built_site):
+    import build_site
+
+    for lesson in built_site:
+        page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        lesson_exercises = build_site.load_exercises(lesson.number)
+        assert page.count('class="course-exercise-help"') == len(lesson_exercises), lesson.stem
+        for n, exercise in lesson_exercises.items():
+            assert page.count(f'course-call">ex[{n}].hint(') == max(1, len(exercise.hints)), f"{lesson.stem} ex[{n}]"
+            assert f'course-call">ex[{n}].solution()' in page
+        assert not re.search(r"<details[^>]*\bopen\b", page), f"{lesson.stem}: a block is unfolded"
 
 
 def test_downloads_are_the_stored_notebooks(built_site):
