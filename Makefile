@@ -1,8 +1,10 @@
 # Thin wrappers over Python commands; on a machine without make, type the
 # commands shown in README.md instead.
 #   make lab     set up .venv if missing, start JupyterLab on notebooks/
-#   make test    set up .venv if missing, run unit tests and nbval over every notebook, then
+#   make test    set up .venv if missing, run unit tests and nbval over every notebook (the
+#                unit tests build the web edition and check it in headless Chromium), then
 #                every lesson once more at a seed derived from the commit
+#   make site    build the web edition into build/site/ from the stored notebooks (no execution)
 #   make rerun   re-execute notebooks in place (NB=00 for one), print time and memory
 #   make seeds   run notebooks with COURSE_SEED 0-49 without writing (NB=01, SEEDS=0-9,
 #                REPORT=seeds.json), print a table of passes and failures
@@ -13,6 +15,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SITE_STAMP := $(VENV)/.installed-site
 NB     ?=
 SEEDS  ?= 0-49
 REPORT ?=
@@ -20,7 +23,7 @@ REPORT ?=
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval rerun seeds bench format venv clean
+.PHONY: lab test unit nbval rerun seeds bench format venv site clean
 
 venv: $(STAMP)
 
@@ -32,6 +35,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $(STAMP)
 
+# The web edition's builder and browser driver (Sphinx, myst-nb, the theme, MathJax, Playwright;
+# about 250 MB) go into the same .venv, but only for `make site` and `make test`: `make lab`
+# does not install them.
+$(SITE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,site]"
+	@touch $(SITE_STAMP)
+
 # JupyterLab refuses to start as root (containers, Binder-like images) unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
@@ -39,12 +49,15 @@ lab: venv
 	$(BIN)/python -m jupyter lab notebooks/ $(ROOT_FLAG)
 
 # nbval compares the stored outputs (seed 0); then every lesson runs at a seed nobody tuned for.
-test: venv
+test: $(SITE_STAMP)
 	$(BIN)/python -m pytest tests notebooks $(NBVAL_FLAGS)
 	$(BIN)/python tools/rerun.py --seeds commit
 
-unit: venv
+unit: $(SITE_STAMP)
 	$(BIN)/python -m pytest tests
+
+site: $(SITE_STAMP)
+	$(BIN)/python tools/build_site.py
 
 nbval: venv
 	$(BIN)/python -m pytest notebooks $(NBVAL_FLAGS)

@@ -1,4 +1,8 @@
-"""The three places that pin dependencies agree: pyproject.toml, environment.yml, requirements.lock."""
+"""The three places that pin dependencies agree: pyproject.toml, environment.yml, requirements.lock.
+
+environment.yml (conda, Binder) carries the course and its tests; the `site` extra (the web
+edition and its browser test) is pinned in pyproject.toml and requirements.lock only.
+"""
 
 import re
 import tomllib
@@ -7,12 +11,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def pyproject_pins() -> dict[str, str]:
+def pyproject_pins(extras: tuple[str, ...] = ("test",)) -> dict[str, str]:
+    """name -> version of the direct dependencies and the given extras (environment markers dropped)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    specs = project["dependencies"] + project["optional-dependencies"]["test"]
+    specs = project["dependencies"] + [s for extra in extras for s in project["optional-dependencies"][extra]]
     pins = {}
     for spec in specs:
-        name, sep, version = spec.partition("==")
+        requirement = spec.partition(";")[0]
+        name, sep, version = requirement.partition("==")
         assert sep, f"pyproject.toml: {spec!r} is not pinned with =="
         pins[name.strip().lower()] = version.strip()
     return pins
@@ -45,9 +51,30 @@ def test_environment_yml_pins_exactly_what_pyproject_pins():
 
 def test_lock_file_agrees_with_every_direct_pin():
     lock = lock_pins()
-    for name, version in pyproject_pins().items():
+    for name, version in pyproject_pins(("test", "site")).items():
         assert lock.get(name) == version, f"requirements.lock has {name}=={lock.get(name)}, pyproject {version}"
 
 
 def test_tensorflow_is_the_cross_platform_package_not_cpu_only():
     assert "tensorflow" in pyproject_pins() and "tensorflow-cpu" not in pyproject_pins()
+
+
+def test_the_site_extra_is_pinned_and_kept_out_of_the_learners_environment():
+    site = pyproject_pins(("site",)).keys() - pyproject_pins(()).keys()
+    assert {"sphinx", "myst-nb", "sphinx-book-theme", "playwright"} <= site
+    _, conda = environment_pins()
+    assert not site & conda.keys(), "environment.yml (Binder) should not install the web edition's builder"
+
+
+def test_every_installed_package_is_in_the_lock_at_its_version():
+    """What `make venv` / `make site` installed (from the lock) is all in the lock: nothing unpinned."""
+    from importlib import metadata
+
+    lock = lock_pins()
+    tooling = {"pip", "setuptools", "wheel", "course-utils"}
+    unpinned = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"].lower().replace("_", "-")
+        if name not in tooling and lock.get(name) != dist.version:
+            unpinned[name] = (dist.version, lock.get(name))
+    assert not unpinned, f"installed (version, locked version): {unpinned}"
