@@ -299,7 +299,7 @@ EXERCISES = [
                     "does not freeze training; what fails is SGD at 1e-3, whose steps are far too "
                     "small at this scale. Adam rescales its steps; a single softmax alone keeps "
                     "the small SGD steps. The checker reads each set's row from the table the "
-                    "lesson printed (ex. use_ablation).",
+                    "lesson printed in section 6.",
         judge=_judge_4,
     ),
 ]
