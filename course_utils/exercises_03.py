@@ -153,18 +153,18 @@ def _judge_3(answer, expected) -> Feedback:
 CHANGES = ("single softmax", "adam", "raw inputs")   # what the colleague may change
 _NAMES = {"single softmax": "single softmax", "adam": "Adam", "raw inputs": "raw inputs"}
 
-# The rows exercise 4 can reach, from the lesson's ablation at full scale (1,000 starts per row,
-# 300 epochs, seeds 1000-1003): key (loss, inputs / 255, Adam, filters) -> (starts at 100%
-# accuracy by epoch 300, starts, verdict). The notebook replaces it with its own table.
+# The rows exercise 4 can reach, from the lesson's ablation at full scale and seed 0 (1,000 starts
+# per row, 300 epochs): key (loss, inputs / 255, Adam, filters) -> (starts at 100% accuracy by
+# epoch 300, starts, verdict). The notebook replaces it with its own table (use_ablation).
 _SHIPPED = {
-    ("softmax twice", True, False, 6): (1, 1000, "not reliable"),
-    ("softmax twice", True, True, 6): (972, 1000, "reliable"),
+    ("softmax twice", True, False, 6): (0, 1000, "not reliable"),
+    ("softmax twice", True, True, 6): (986, 1000, "reliable"),
     ("softmax twice", False, False, 6): (2, 1000, "not reliable"),
-    ("softmax twice", False, True, 6): (12, 1000, "not reliable"),
+    ("softmax twice", False, True, 6): (6, 1000, "not reliable"),
     ("from logits", True, False, 6): (1, 1000, "not reliable"),
-    ("from logits", True, True, 6): (983, 1000, "reliable"),
-    ("from logits", False, False, 6): (989, 1000, "reliable"),
-    ("from logits", False, True, 6): (994, 1000, "reliable"),
+    ("from logits", True, True, 6): (992, 1000, "reliable"),
+    ("from logits", False, False, 6): (992, 1000, "reliable"),
+    ("from logits", False, True, 6): (992, 1000, "reliable"),
 }
 _table: dict | None = None
 
