@@ -28,6 +28,7 @@ html_last_updated_fmt = None
 nb_execution_mode = "off"
 nb_output_stderr = "remove"           # TensorFlow's start-up lines never reach the page
 nb_merge_streams = True
+nb_render_markdown_format = "myst"     # Markdown outputs (generated tables) render as tables
 nb_ipywidgets_js = {}                 # no require.js / widget manager from a CDN
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3

@@ -81,12 +81,28 @@ def test_figures_are_the_stored_pngs_byte_for_byte(built_site):
         assert page.count('<img alt="_images/') == len(stored), f"{lesson.stem}: figure count"
 
 
+# Sphinx turns straight quotes in rendered Markdown into typographic ones.
+_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def test_every_stored_text_output_is_on_its_page_and_no_stderr(built_site):
     for lesson in built_site:
+        raw = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        nb = _notebook(lesson)
+        tables = sum("| --- |" in "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        tables += sum("| --- |" in "".join(o.get("data", {}).get("text/markdown", "")) for o in _outputs(nb))
+        assert raw.count("<table") >= tables, f"{lesson.stem}: a Markdown table is shown as text"
         page = " ".join(html.unescape(re.sub(r"<[^>]+>", "", (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8"))).split())
         for output in _outputs(_notebook(lesson)):
             data = output.get("data", {})
-            if "text/plain" in data and not data.keys() & {"image/png", "text/html"}:
+            if "text/markdown" in data:
+                # rendered as Markdown (a generated table, say): every table cell's words are on the page
+                cells = [c for line in "".join(data["text/markdown"]).splitlines()
+                         for c in line.strip("| ").split(" | ") if c and set(c) - set("-: ")]
+                for cell in cells:
+                    words = " ".join(re.sub(r"[*`]", "", cell).split())
+                    assert words in page.translate(_PLAIN_QUOTES), f"{lesson.stem}: markdown output {words[:80]!r} missing"
+            elif "text/plain" in data and not data.keys() & {"image/png", "text/html"}:
                 text = " ".join("".join(data["text/plain"]).split())
                 assert text in page, f"{lesson.stem}: result {text[:80]!r} missing"
             if output.get("output_type") == "stream":
