@@ -88,3 +88,72 @@ def test_images_at_does_not_touch_numpy_global_state():
 def test_bad_arguments_raise_with_a_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ImageCache: each image made once, read back from a temporary file.
+
+def test_image_cache_returns_the_same_images_as_images_at_in_any_order():
+    cache = images.ImageCache("cartoon", 12, 16, seed=3)
+    order = [7, 0, 11, 7, 3]
+    first = cache[order]
+    assert first.shape == (5, 16, 16) and first.dtype == np.float64
+    np.testing.assert_array_equal(first, images.images_at("cartoon", order, 16, seed=3))
+    again = cache[np.array([3, 7, 11, 0])]
+    np.testing.assert_array_equal(again, images.images_at("cartoon", [3, 7, 11, 0], 16, seed=3))
+
+
+def test_image_cache_makes_each_image_once():
+    cache = images.ImageCache("white_noise", 10, 8, seed=0)
+    assert cache.made == 0 and len(cache) == 10 and cache.nbytes == 10 * 8 * 8 * 8
+    cache[[1, 2, 2]]
+    assert cache.made == 2
+    for _ in range(3):                       # later epochs: nothing new is made
+        cache[np.random.default_rng(0).permutation(10)]
+    assert cache.made == 10
+
+
+def test_image_cache_reads_back_what_it_wrote_not_a_fresh_draw(monkeypatch):
+    cache = images.ImageCache("white_noise", 4, 8, seed=1)
+    stored = cache[[0, 1, 2, 3]]
+    monkeypatch.setattr(images, "images_at", lambda *args, **kwargs: pytest.fail("made again"))
+    np.testing.assert_array_equal(cache[[2, 0]], stored[[2, 0]])
+
+
+def test_image_cache_holds_no_images_in_memory():
+    cache = images.ImageCache("cartoon", 50, 32, seed=0)
+    cache[np.arange(50)]
+    held = sum(value.nbytes for value in vars(cache).values() if isinstance(value, np.ndarray))
+    assert held < 50 * 32 * 32 * 8 / 100          # a flag per image, not the images
+
+
+def test_image_cache_empty_request_and_close():
+    cache = images.ImageCache("cartoon", 3, 8, seed=0)
+    assert cache[[]].shape == (0, 8, 8)
+    cache.close()
+    with pytest.raises(ValueError, match="closed"):
+        cache[[0]]
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    (("stripes", 3, 8, 0), {}, ValueError, "family must be one of"),
+    (("cartoon", 0, 8, 0), {}, ValueError, "n must be >= 1"),
+    (("cartoon", 3, 1, 0), {}, ValueError, "size must be >= 2"),
+    (("cartoon", 3, 8, -1), {}, ValueError, "seed must be >= 0"),
+    (("cartoon", 3.0, 8, 0), {}, TypeError, "n must be an int"),
+    (("cartoon", 3, 8, "0"), {}, TypeError, "seed must be an int"),
+])
+def test_image_cache_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        images.ImageCache(*args, **kwargs)
+
+
+@pytest.mark.parametrize("indices, error, match", [
+    ([3], ValueError, r"\[0, 3\)"),
+    ([-1], ValueError, r"\[0, 3\)"),
+    ([[0, 1]], ValueError, "1-D"),
+    ([0.5], TypeError, "ints"),
+])
+def test_image_cache_rejects_bad_indices(indices, error, match):
+    cache = images.ImageCache("cartoon", 3, 8, seed=0)
+    with pytest.raises(error, match=match):
+        cache[indices]
