@@ -14,7 +14,8 @@ spread over spatial frequencies, so the families differ exactly there:
   demand, so that 4,900 images of 256x256 pixels never sit in memory at once.
 - ``ImageCache``: the same images, each made once and then read back from a
   temporary file, so that training for several epochs makes every image only once
-  while memory holds one minibatch (the original question read its images from files).
+  while memory holds one minibatch (the original question read its images from files);
+  ``pairs`` stores each image's training target the same way.
 
 Every function takes the generator or seed as an argument: nothing here touches
 NumPy's global random state.
@@ -23,6 +24,7 @@ NumPy's global random state.
 from __future__ import annotations
 
 import tempfile
+from typing import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -223,14 +225,21 @@ class ImageCache:
         seed: a non-negative int, as in ``images_at``.
         folder: where the file goes; default: ``tempfile.gettempdir()``.
 
+    ``cache.pairs(indices, target)`` returns ``(x, target(x))``, each image's target
+    computed once, by the first call that asks for it, and stored in a second
+    temporary file: from the second epoch on, training reads its targets instead of
+    recomputing them. Every call must pass the same ``target`` function.
+
     Attributes:
         made: how many distinct images have been made so far.
         nbytes: size of the file in bytes.
 
     Raises:
         ValueError: an unknown family, ``n < 1``, ``size < 2``, a negative seed; on
-            indexing, indices that are not 1-D or lie outside ``[0, n)``, or a closed cache.
-        TypeError: a count, size, seed or index that is not an int.
+            indexing, indices that are not 1-D or lie outside ``[0, n)``, or a closed cache;
+            in ``pairs``, a different ``target`` than before, or one that returns another shape.
+        TypeError: a count, size, seed or index that is not an int; a ``target`` that is
+            not callable.
 
     Example:
         >>> cache = ImageCache("cartoon", 10, 16, seed=0)
@@ -255,6 +264,10 @@ class ImageCache:
         self.nbytes = n * self._image_bytes
         self._stored = np.zeros(n, dtype=bool)
         self._file = tempfile.TemporaryFile(dir=folder)
+        self._folder = folder
+        self._target: Callable | None = None
+        self._target_file = None
+        self._target_stored = np.zeros(n, dtype=bool)
 
     @property
     def made(self) -> int:
@@ -268,8 +281,10 @@ class ImageCache:
                 f"{self.made} made)")
 
     def close(self) -> None:
-        """Close and delete the file (also done when the cache is garbage-collected)."""
+        """Close and delete the files (also done when the cache is garbage-collected)."""
         self._file.close()
+        if self._target_file is not None:
+            self._target_file.close()
 
     def _indices(self, indices) -> np.ndarray:
         index_array = np.asarray(indices)
@@ -290,12 +305,46 @@ class ImageCache:
         index_array = self._indices(indices)
         new = np.unique(index_array[~self._stored[index_array]])
         made = images_at(self.family, new, self.size, self.seed) if new.size else []
-        for index, image in zip(new, made):
-            self._file.seek(int(index) * self._image_bytes)
-            self._file.write(np.ascontiguousarray(image).tobytes())
-            self._stored[index] = True
+        self._write(self._file, new, made)
+        self._stored[new] = True
+        return self._read(self._file, index_array)
+
+    def pairs(self, indices, target: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Images and their targets ``(x, target(x))``, each target computed only once.
+
+        Args:
+            indices: 1-D ints in ``[0, n)``, as for ``cache[indices]``.
+            target: maps a batch of images ``(B, size, size)`` to a batch of targets of the
+                same shape (for example the blurred images); the same function every call.
+        """
+        if not callable(target):
+            raise TypeError(f"target must be a function of a batch of images, got {type(target).__name__}")
+        if self._target is not None and target is not self._target:
+            raise ValueError("pairs() was called with a different target function than before; "
+                             "stored targets would mix two functions (make a new ImageCache)")
+        x = self[indices]
+        index_array = self._indices(indices)
+        if self._target_file is None:
+            self._target, self._target_file = target, tempfile.TemporaryFile(dir=self._folder)
+        new = np.unique(index_array[~self._target_stored[index_array]])
+        if new.size:
+            x_new = self._read(self._file, new)
+            y_new = np.asarray(target(x_new), dtype=np.float64)
+            if y_new.shape != x_new.shape:
+                raise ValueError(f"target must return one {self.size}x{self.size} array per image, "
+                                 f"shape {x_new.shape}; got shape {y_new.shape}")
+            self._write(self._target_file, new, y_new)
+            self._target_stored[new] = True
+        return x, self._read(self._target_file, index_array)
+
+    def _write(self, file, indices, arrays) -> None:
+        for index, array in zip(indices, arrays):
+            file.seek(int(index) * self._image_bytes)
+            file.write(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+
+    def _read(self, file, index_array: np.ndarray) -> np.ndarray:
         out = np.empty((index_array.size, self.size, self.size))
         for k, index in enumerate(index_array):
-            self._file.seek(int(index) * self._image_bytes)
-            self._file.readinto(memoryview(out[k]).cast("B"))
+            file.seek(int(index) * self._image_bytes)
+            file.readinto(memoryview(out[k]).cast("B"))
         return out

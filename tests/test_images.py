@@ -157,3 +157,47 @@ def test_image_cache_rejects_bad_indices(indices, error, match):
     cache = images.ImageCache("cartoon", 3, 8, seed=0)
     with pytest.raises(error, match=match):
         cache[indices]
+
+
+# ImageCache.pairs: each image's target computed once, then read back.
+
+def test_image_cache_pairs_returns_images_and_their_targets():
+    cache = images.ImageCache("cartoon", 6, 8, seed=2)
+    upside_down = lambda batch: batch[:, ::-1, :]
+    x, y = cache.pairs([4, 1, 4], upside_down)
+    np.testing.assert_array_equal(x, images.images_at("cartoon", [4, 1, 4], 8, seed=2))
+    np.testing.assert_array_equal(y, upside_down(x))
+    x, y = cache.pairs([1, 0], upside_down)
+    np.testing.assert_array_equal(y, upside_down(x))
+
+
+def test_image_cache_pairs_computes_each_target_once():
+    calls = []
+
+    def double(batch):
+        calls.append(len(batch))
+        return 2 * batch
+
+    cache = images.ImageCache("white_noise", 5, 4, seed=0)
+    x, y = cache.pairs([0, 3, 3], double)
+    np.testing.assert_array_equal(y, 2 * x)
+    x, y = cache.pairs([3, 1, 0], double)               # only image 1 is new
+    np.testing.assert_array_equal(y, 2 * x)
+    assert calls == [2, 1]
+
+
+def test_image_cache_pairs_refuses_a_second_target_function():
+    cache = images.ImageCache("white_noise", 3, 4, seed=0)
+    cache.pairs([0], lambda batch: batch + 1)
+    with pytest.raises(ValueError, match="different target"):
+        cache.pairs([0], lambda batch: batch + 1)
+
+
+@pytest.mark.parametrize("target, error, match", [
+    ("blur", TypeError, "target must be a function"),
+    (lambda batch: batch[:, :2], ValueError, "one 4x4 array per image"),
+])
+def test_image_cache_pairs_rejects_bad_targets(target, error, match):
+    cache = images.ImageCache("white_noise", 3, 4, seed=0)
+    with pytest.raises(error, match=match):
+        cache.pairs([0, 1], target)
