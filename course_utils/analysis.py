@@ -132,19 +132,23 @@ def _lsq_geometry(x_shape, y_shape, kernel_shape, padding):
 class _CorrelationOperator:
     """A: w -> stack over images of TensorFlow's conv2d(x_n, w), and its adjoint, by FFT.
 
-    Forward, per image: c[r, s] = sum_{u,v} x[r + u, s + v] w[u, v] (x zero outside the
-    image) is a linear cross-correlation; TensorFlow's output pixel (i, j) is
-    c[i - pad_top, j - pad_left]. Zero-padding to L >= H + kh - 1 makes the circular
-    FFT correlation equal to the linear one on every lag that is read.
+    Forward, per image: output pixel (i, j) is sum_{u,v} x[i + u - pad_top, j + v - pad_left]
+    w[u, v] (x zero outside the image), a linear cross-correlation. The kernel is placed
+    in an L x L grid at ((u - pad_top) mod L, (v - pad_left) mod L), so that the circular
+    FFT correlation at pixel (i, j) reads exactly those input pixels, provided the lags
+    that wrap around only meet zero padding: L >= H + pad_top and
+    L >= out_H - pad_top + kh - 1 (and L >= kh, out_H). For SAME that is H + kh // 2
+    (384 for 256x256 images and kernels), for VALID just H.
     """
 
     def __init__(self, x, kh, kw, pad_top, pad_left, out_h, out_w):
         self.x, self.kh, self.kw = x, kh, kw
+        self.pad_top, self.pad_left, self.out_h, self.out_w = pad_top, pad_left, out_h, out_w
         n, h, w = x.shape
-        self.shape = (sfft.next_fast_len(h + kh - 1, real=True),
-                      sfft.next_fast_len(w + kw - 1, real=True))
-        self.rows = (np.arange(out_h) - pad_top) % self.shape[0]
-        self.cols = (np.arange(out_w) - pad_left) % self.shape[1]
+        self.shape = (
+            sfft.next_fast_len(max(h + pad_top, out_h - pad_top + kh - 1, kh, out_h), real=True),
+            sfft.next_fast_len(max(w + pad_left, out_w - pad_left + kw - 1, kw, out_w), real=True),
+        )
         per_image = self.shape[0] * (self.shape[1] // 2 + 1) * 16
         self.chunk = max(1, min(n, (64 * 2**20) // per_image))
         self.cached = None
@@ -161,20 +165,25 @@ class _CorrelationOperator:
                 yield start, stop, sfft.rfft2(self.x[start:stop], s=self.shape, workers=-1)
 
     def forward(self, kernel):
-        spectrum = np.conj(sfft.rfft2(kernel, s=self.shape))
-        out = np.empty((self.x.shape[0], self.rows.size, self.cols.size))
+        placed = np.zeros(self.shape)
+        placed[: self.kh, : self.kw] = kernel
+        placed = np.roll(placed, (-self.pad_top, -self.pad_left), axis=(0, 1))
+        spectrum = np.conj(sfft.rfft2(placed))
+        out = np.empty((self.x.shape[0], self.out_h, self.out_w))
         for start, stop, xf in self._spectra():
             full = sfft.irfft2(xf * spectrum, s=self.shape, workers=-1)
-            out[start:stop] = full[:, self.rows][:, :, self.cols]
+            out[start:stop] = full[:, : self.out_h, : self.out_w]
         return out
 
     def adjoint(self, residual):
         total = np.zeros((self.shape[0], self.shape[1] // 2 + 1), dtype=np.complex128)
         for start, stop, xf in self._spectra():
-            embedded = np.zeros((stop - start,) + self.shape)
-            embedded[:, self.rows[:, None], self.cols[None, :]] = residual[start:stop]
-            total += np.sum(xf * np.conj(sfft.rfft2(embedded, workers=-1)), axis=0)
-        return sfft.irfft2(total, s=self.shape)[: self.kh, : self.kw]
+            spectrum = sfft.rfft2(residual[start:stop], s=self.shape, workers=-1)
+            total += np.sum(xf * np.conj(spectrum), axis=0)
+        correlation = sfft.irfft2(total, s=self.shape)
+        # the kernel entry (u, v) sits at ((u - pad_top) mod L, (v - pad_left) mod L)
+        correlation = np.roll(correlation, (self.pad_top, self.pad_left), axis=(0, 1))
+        return correlation[: self.kh, : self.kw]
 
     def gram(self, kernel):
         return self.adjoint(self.forward(kernel))
@@ -228,10 +237,13 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
     """
     kh, kw = op.kh, op.kw
     n, h, w = x.shape
-    power = np.zeros((op.shape[0], op.shape[1] // 2 + 1))
-    for _, _, xf in op._spectra():
+    # every lag of the autocorrelation up to the kernel size, without aliasing
+    grid = (sfft.next_fast_len(h + kh - 1, real=True), sfft.next_fast_len(w + kw - 1, real=True))
+    power = np.zeros((grid[0], grid[1] // 2 + 1))
+    for start in range(0, n, op.chunk):
+        xf = sfft.rfft2(x[start:start + op.chunk], s=grid, workers=-1)
         power += np.sum(xf.real**2 + xf.imag**2, axis=0)
-    autocorrelation = sfft.irfft2(power, s=op.shape)
+    autocorrelation = sfft.irfft2(power, s=grid)
     circulant = np.zeros((kh, kw))
     for wrap_rows in (0, -kh):
         for wrap_cols in (0, -kw):
@@ -239,15 +251,15 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
             # lags beyond the image size have zero autocorrelation (and would alias in the FFT)
             weight = np.outer((kh - np.abs(lags_r)) / kh * (np.abs(lags_r) < h),
                               (kw - np.abs(lags_c)) / kw * (np.abs(lags_c) < w))
-            circulant += weight * autocorrelation[np.ix_(lags_r % op.shape[0], lags_c % op.shape[1])]
+            circulant += weight * autocorrelation[np.ix_(lags_r % grid[0], lags_c % grid[1])]
     eigenvalues = sfft.fft2(circulant).real
     eigenvalues = np.maximum(eigenvalues, rcond * eigenvalues.max() if eigenvalues.max() > 0 else 1.0)
     # diag(G)[u, v]: energy of sum_n x_n^2 inside the output window shifted by (u - pad_top, v - pad_left)
-    energy = np.pad(np.sum(x**2, axis=0), ((kh + 1, kh + op.rows.size), (kw + 1, kw + op.cols.size)))
+    energy = np.pad(np.sum(x**2, axis=0), ((kh + 1, kh + op.out_h), (kw + 1, kw + op.out_w)))
     table = energy.cumsum(0).cumsum(1)
     top = np.arange(kh) - pad_top + kh + 1
     left = np.arange(kw) - pad_left + kw + 1
-    bottom, right = top + op.rows.size, left + op.cols.size
+    bottom, right = top + op.out_h, left + op.out_w
     diagonal = (table[np.ix_(bottom - 1, right - 1)] - table[np.ix_(top - 1, right - 1)]
                 - table[np.ix_(bottom - 1, left - 1)] + table[np.ix_(top - 1, left - 1)])
     seen = diagonal > 0

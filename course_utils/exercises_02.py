@@ -4,7 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.exercises import Exercise
+from course_utils.exercises import Exercise, Feedback, compare
+
+
+def _numeric_judge(rtol: float, atol: float):
+    """``compare`` with these tolerances, turning any failure to read the answer into feedback.
+
+    A checker must never raise on what a learner types: ``10**400`` makes NumPy raise
+    OverflowError, an object whose ``__float__`` fails raises whatever it raises.
+    """
+
+    def judge(answer, expected) -> Feedback:
+        try:
+            return compare(answer, expected, rtol=rtol, atol=atol)
+        except Exception as error:  # noqa: BLE001 - any input gets feedback, never a traceback
+            return Feedback(
+                "incorrect",
+                f"could not read {type(answer).__name__} as a number or an array "
+                f"({type(error).__name__}: {str(error)[:60]})",
+            )
+
+    return judge
 
 
 def _reference_1():
@@ -55,6 +75,7 @@ EXERCISES = [
         number=1,
         title="the TensorFlow filter for an even scipy kernel",
         reference=_reference_1,
+        judge=_numeric_judge(rtol=1e-6, atol=1e-12),
         hints=[
             "Write both sums out: convolve2d 'same' uses x[i + (K-1)//2 - k] g[k], "
             "tf.nn.conv2d SAME uses x[i + u - (K-1)//2] w[u]. Match the pixel index.",
@@ -65,12 +86,16 @@ EXERCISES = [
         "both functions put (K-1)//2 pixels before the centre but one counts from the flipped "
         "end. The last row and column of g have no partner, so no 4x4 TensorFlow filter "
         "reproduces convolve2d exactly; this one matches every term it can.",
-        atol=1e-12,
     ),
     Exercise(
         number=2,
         title="Xavier's noise above 0.3 cycles per pixel",
         reference=_reference_2,
+        # The statement asks for four significant digits: a correctly rounded answer is within
+        # a relative 7e-5, and so is the float32 value. The nearest wrong methods are 6e-4
+        # (rfft2's half plane without its mirror terms), 1.5% (a float32 initialiser draw) and
+        # 3% (fftshifted frequencies) away: rtol 1e-4 accepts the first and rejects the others.
+        judge=_numeric_judge(rtol=1e-4, atol=0.0),
         hints=[
             "Take np.fft.fft2 of the 64x64 kernel and the radius np.hypot(fx, fy) of each "
             "frequency, with fx = fy = np.fft.fftfreq(64).",
@@ -82,13 +107,12 @@ EXERCISES = [
         "a band is close to the band's share of the frequency square, 1 - pi 0.3^2 = 0.72. "
         "Nearly three quarters of the initial noise therefore sits where cartoon images have "
         "almost no power, and gradient descent leaves it there.",
-        rtol=1e-9,
-        atol=1e-12,
     ),
     Exercise(
         number=3,
         title="the smallest support that keeps the output error below 1%",
         reference=_reference_3,
+        judge=_numeric_judge(rtol=0.0, atol=0.0),
         hints=[
             "Loop s over 1, 3, 5, ...; fit w = cu.analysis.least_squares_kernel(x, y, (s, s)); "
             "predict with tf.nn.conv2d (or signal.correlate2d(..., mode='same') for odd s).",
@@ -100,7 +124,5 @@ EXERCISES = [
         explanation="The least-squares filter of a given support is the best that support can "
         "do, so the first odd s whose relative output error drops below 1% is the answer. A "
         "small support is fully determined by the data and leaves no room for initial noise.",
-        rtol=0.0,
-        atol=0.0,
     ),
 ]

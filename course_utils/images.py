@@ -12,12 +12,19 @@ spread over spatial frequencies, so the families differ exactly there:
   "simulated image" the original question trained on).
 - ``images_at``: images number ``i, j, ...`` of a seeded dataset, each made on
   demand, so that 4,900 images of 256x256 pixels never sit in memory at once.
+- ``ImageCache``: the same images, each made once and then read back from a
+  temporary file, so that training for several epochs makes every image only once
+  while memory holds one minibatch (the original question read its images from files);
+  ``pairs`` stores each image's training target the same way.
 
 Every function takes the generator or seed as an argument: nothing here touches
 NumPy's global random state.
 """
 
 from __future__ import annotations
+
+import tempfile
+from typing import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -196,3 +203,148 @@ def images_at(family: str, indices, size: int, seed: int) -> np.ndarray:
     for k, index in enumerate(index_array):
         out[k] = make_images(family, 1, size, np.random.default_rng([int(seed), int(index)]))[0]
     return out
+
+
+class ImageCache:
+    """Images ``0 .. n-1`` of a seeded family, each made once, then read back from a file.
+
+    ``cache[indices]`` returns the same array as ``images_at(family, indices, size, seed)``.
+    An image is made (by ``images_at``) the first time it is asked for and written to
+    an anonymous temporary file; every later request reads it back. Training for 5
+    epochs therefore makes each image once, and memory holds only the minibatch asked
+    for: the file (``n * size * size * 8`` bytes, 2.6 GB for 4,900 images of 256x256)
+    lives on disk and in the operating system's file cache, not in this process. The
+    file has no name on POSIX systems (on Windows it is deleted on close), so it
+    disappears when the cache is closed, garbage-collected, or the process ends.
+    Introduced in lesson 02, where the original question's loader read files.
+
+    Args:
+        family: ``"white_noise"`` or ``"cartoon"``.
+        n: number of images, ``n >= 1``.
+        size: side length in pixels, ``size >= 2``.
+        seed: a non-negative int, as in ``images_at``.
+        folder: where the file goes; default: ``tempfile.gettempdir()``.
+
+    ``cache.pairs(indices, target)`` returns ``(x, target(x))``, each image's target
+    computed once, by the first call that asks for it, and stored in a second
+    temporary file: from the second epoch on, training reads its targets instead of
+    recomputing them. Every call must pass the same ``target`` function.
+
+    Attributes:
+        made: how many distinct images have been made so far.
+        nbytes: size of the file in bytes.
+
+    Raises:
+        ValueError: an unknown family, ``n < 1``, ``size < 2``, a negative seed; on
+            indexing, indices that are not 1-D or lie outside ``[0, n)``, or a closed cache;
+            in ``pairs``, a different ``target`` than before, or one that returns another shape.
+        TypeError: a count, size, seed or index that is not an int; a ``target`` that is
+            not callable.
+
+    Example:
+        >>> cache = ImageCache("cartoon", 10, 16, seed=0)
+        >>> x = cache[[3, 7, 3]]          # images 3 and 7 made and stored, 3 read back
+        >>> bool(np.array_equal(x, images_at("cartoon", [3, 7, 3], 16, seed=0))), cache.made
+        (True, 2)
+        >>> cache.close()
+    """
+
+    def __init__(self, family: str, n: int, size: int, seed: int, *, folder: str | None = None):
+        if family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+        n, size = _check_count_size(n, size)
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        self.family, self.n, self.size, self.seed = family, n, size, int(seed)
+        self._image_bytes = size * size * 8
+        self.nbytes = n * self._image_bytes
+        self._stored = np.zeros(n, dtype=bool)
+        self._file = tempfile.TemporaryFile(dir=folder)
+        self._folder = folder
+        self._target: Callable | None = None
+        self._target_file = None
+        self._target_stored = np.zeros(n, dtype=bool)
+
+    @property
+    def made(self) -> int:
+        return int(self._stored.sum())
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        return (f"ImageCache({self.family!r}, n={self.n}, size={self.size}, seed={self.seed}; "
+                f"{self.made} made)")
+
+    def close(self) -> None:
+        """Close and delete the files (also done when the cache is garbage-collected)."""
+        self._file.close()
+        if self._target_file is not None:
+            self._target_file.close()
+
+    def _indices(self, indices) -> np.ndarray:
+        index_array = np.asarray(indices)
+        if index_array.ndim != 1:
+            raise ValueError(f"indices must be 1-D, got shape {index_array.shape}")
+        if index_array.size and not np.issubdtype(index_array.dtype, np.integer):
+            raise TypeError(f"indices must be ints, got dtype {index_array.dtype}")
+        if index_array.size and (index_array.min() < 0 or index_array.max() >= self.n):
+            raise ValueError(
+                f"indices must lie in [0, {self.n}), got {int(index_array.min())} .. "
+                f"{int(index_array.max())}"
+            )
+        return index_array.astype(np.int64)
+
+    def __getitem__(self, indices) -> np.ndarray:
+        if self._file.closed:
+            raise ValueError("this ImageCache is closed")
+        index_array = self._indices(indices)
+        new = np.unique(index_array[~self._stored[index_array]])
+        made = images_at(self.family, new, self.size, self.seed) if new.size else []
+        self._write(self._file, new, made)
+        self._stored[new] = True
+        return self._read(self._file, index_array)
+
+    def pairs(self, indices, target: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Images and their targets ``(x, target(x))``, each target computed only once.
+
+        Args:
+            indices: 1-D ints in ``[0, n)``, as for ``cache[indices]``.
+            target: maps a batch of images ``(B, size, size)`` to a batch of targets of the
+                same shape (for example the blurred images); the same function every call.
+        """
+        if not callable(target):
+            raise TypeError(f"target must be a function of a batch of images, got {type(target).__name__}")
+        if self._target is not None and target is not self._target:
+            raise ValueError("pairs() was called with a different target function than before; "
+                             "stored targets would mix two functions (make a new ImageCache)")
+        x = self[indices]
+        index_array = self._indices(indices)
+        if self._target_file is None:
+            self._target, self._target_file = target, tempfile.TemporaryFile(dir=self._folder)
+        new = np.unique(index_array[~self._target_stored[index_array]])
+        if new.size:
+            x_new = self._read(self._file, new)
+            y_new = np.asarray(target(x_new), dtype=np.float64)
+            if y_new.shape != x_new.shape:
+                raise ValueError(f"target must return one {self.size}x{self.size} array per image, "
+                                 f"shape {x_new.shape}; got shape {y_new.shape}")
+            self._write(self._target_file, new, y_new)
+            self._target_stored[new] = True
+        return x, self._read(self._target_file, index_array)
+
+    def _write(self, file, indices, arrays) -> None:
+        for index, array in zip(indices, arrays):
+            file.seek(int(index) * self._image_bytes)
+            file.write(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+
+    def _read(self, file, index_array: np.ndarray) -> np.ndarray:
+        out = np.empty((index_array.size, self.size, self.size))
+        for k, index in enumerate(index_array):
+            file.seek(int(index) * self._image_bytes)
+            file.readinto(memoryview(out[k]).cast("B"))
+        return out

@@ -61,3 +61,56 @@ def test_exercise_3_is_odd_and_rejects_the_next_smaller_support(ex):
     assert isinstance(answer, int) and answer % 2 == 1
     assert ex[3].check(answer - 2).status == "incorrect"
     assert ex[3].check(answer).correct
+
+
+# Review of the exercises (../shared/reviews/lessons-03-04-and-exercises.md, "Exercises"):
+# exercise 2 asked for no precision but rejected answers at a relative 5.7e-7, and a checker
+# raised OverflowError on 10**400.
+
+@pytest.mark.parametrize("answer", [0.736124, 0.7361, np.float32(0.7361244225902129)])
+def test_exercise_2_accepts_the_answer_to_four_significant_digits(ex, answer):
+    assert ex[2].check(answer).correct
+
+
+def test_exercise_2_rejects_the_nearest_wrong_methods(ex):
+    import keras
+
+    frequency = np.fft.fftfreq(64)
+    radius = np.hypot(frequency[:, None], frequency[None, :])
+
+    def share(kernel, radius):
+        energy = np.abs(np.fft.fft2(kernel)) ** 2
+        return float(energy[radius >= 0.3].sum() / energy.sum())
+
+    float32_draw = np.asarray(keras.initializers.GlorotUniform(seed=0)(
+        shape=(64, 64, 1, 1), dtype="float32"), dtype=np.float64)[:, :, 0, 0]
+    shifted = np.fft.fftshift(frequency)
+    kernel = np.asarray(keras.initializers.GlorotUniform(seed=0)(
+        shape=(64, 64, 1, 1), dtype="float64"))[:, :, 0, 0]
+    half = np.abs(np.fft.rfft2(kernel)) ** 2        # half-plane without its mirror terms
+    half_radius = np.hypot(frequency[:, None], np.fft.rfftfreq(64)[None, :])
+    wrong = {
+        "float32 initialiser draw": share(float32_draw, radius),          # 1.5% away
+        "fftshift mix-up": share(kernel, np.hypot(shifted[:, None], shifted[None, :])),  # 3.0%
+        "rfft2 half-plane": float(half[half_radius >= 0.3].sum() / half.sum()),          # 0.06%
+        "three digits (the statement asks for four)": 0.736,              # 0.017%
+    }
+    for name, value in wrong.items():
+        assert ex[2].check(value).status == "incorrect", name
+
+
+ODD_INPUTS = {
+    "10**400": 10**400, "-10**400": -10**400, "[10**400]": [10**400], "nan": float("nan"),
+    "inf": float("inf"), "numeric string": "0.74", "word": "thirteen", "bytes": b"1",
+    "complex": 1j, "bool": True, "dict": {"a": 1}, "object": object(), "ragged": [[1, 2], [3]],
+    "3x3": np.zeros((3, 3)), "4x4x1": np.zeros((4, 4, 1)), "string array": np.array(["a"]),
+    "object array of 10**400": np.array([10**400], dtype=object), "empty tuple": (),
+    "empty list": [], "function": lambda: 0.5,
+}
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("answer", ODD_INPUTS.values(), ids=ODD_INPUTS.keys())
+def test_no_checker_raises_on_any_input(ex, number, answer):
+    feedback = ex[number].check(answer)
+    assert feedback.status in ("correct", "incorrect") and feedback.message

@@ -88,3 +88,116 @@ def test_images_at_does_not_touch_numpy_global_state():
 def test_bad_arguments_raise_with_a_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ImageCache: each image made once, read back from a temporary file.
+
+def test_image_cache_returns_the_same_images_as_images_at_in_any_order():
+    cache = images.ImageCache("cartoon", 12, 16, seed=3)
+    order = [7, 0, 11, 7, 3]
+    first = cache[order]
+    assert first.shape == (5, 16, 16) and first.dtype == np.float64
+    np.testing.assert_array_equal(first, images.images_at("cartoon", order, 16, seed=3))
+    again = cache[np.array([3, 7, 11, 0])]
+    np.testing.assert_array_equal(again, images.images_at("cartoon", [3, 7, 11, 0], 16, seed=3))
+
+
+def test_image_cache_makes_each_image_once():
+    cache = images.ImageCache("white_noise", 10, 8, seed=0)
+    assert cache.made == 0 and len(cache) == 10 and cache.nbytes == 10 * 8 * 8 * 8
+    cache[[1, 2, 2]]
+    assert cache.made == 2
+    for _ in range(3):                       # later epochs: nothing new is made
+        cache[np.random.default_rng(0).permutation(10)]
+    assert cache.made == 10
+
+
+def test_image_cache_reads_back_what_it_wrote_not_a_fresh_draw(monkeypatch):
+    cache = images.ImageCache("white_noise", 4, 8, seed=1)
+    stored = cache[[0, 1, 2, 3]]
+    monkeypatch.setattr(images, "images_at", lambda *args, **kwargs: pytest.fail("made again"))
+    np.testing.assert_array_equal(cache[[2, 0]], stored[[2, 0]])
+
+
+def test_image_cache_holds_no_images_in_memory():
+    cache = images.ImageCache("cartoon", 50, 32, seed=0)
+    cache[np.arange(50)]
+    held = sum(value.nbytes for value in vars(cache).values() if isinstance(value, np.ndarray))
+    assert held < 50 * 32 * 32 * 8 / 100          # a flag per image, not the images
+
+
+def test_image_cache_empty_request_and_close():
+    cache = images.ImageCache("cartoon", 3, 8, seed=0)
+    assert cache[[]].shape == (0, 8, 8)
+    cache.close()
+    with pytest.raises(ValueError, match="closed"):
+        cache[[0]]
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    (("stripes", 3, 8, 0), {}, ValueError, "family must be one of"),
+    (("cartoon", 0, 8, 0), {}, ValueError, "n must be >= 1"),
+    (("cartoon", 3, 1, 0), {}, ValueError, "size must be >= 2"),
+    (("cartoon", 3, 8, -1), {}, ValueError, "seed must be >= 0"),
+    (("cartoon", 3.0, 8, 0), {}, TypeError, "n must be an int"),
+    (("cartoon", 3, 8, "0"), {}, TypeError, "seed must be an int"),
+])
+def test_image_cache_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        images.ImageCache(*args, **kwargs)
+
+
+@pytest.mark.parametrize("indices, error, match", [
+    ([3], ValueError, r"\[0, 3\)"),
+    ([-1], ValueError, r"\[0, 3\)"),
+    ([[0, 1]], ValueError, "1-D"),
+    ([0.5], TypeError, "ints"),
+])
+def test_image_cache_rejects_bad_indices(indices, error, match):
+    cache = images.ImageCache("cartoon", 3, 8, seed=0)
+    with pytest.raises(error, match=match):
+        cache[indices]
+
+
+# ImageCache.pairs: each image's target computed once, then read back.
+
+def test_image_cache_pairs_returns_images_and_their_targets():
+    cache = images.ImageCache("cartoon", 6, 8, seed=2)
+    upside_down = lambda batch: batch[:, ::-1, :]
+    x, y = cache.pairs([4, 1, 4], upside_down)
+    np.testing.assert_array_equal(x, images.images_at("cartoon", [4, 1, 4], 8, seed=2))
+    np.testing.assert_array_equal(y, upside_down(x))
+    x, y = cache.pairs([1, 0], upside_down)
+    np.testing.assert_array_equal(y, upside_down(x))
+
+
+def test_image_cache_pairs_computes_each_target_once():
+    calls = []
+
+    def double(batch):
+        calls.append(len(batch))
+        return 2 * batch
+
+    cache = images.ImageCache("white_noise", 5, 4, seed=0)
+    x, y = cache.pairs([0, 3, 3], double)
+    np.testing.assert_array_equal(y, 2 * x)
+    x, y = cache.pairs([3, 1, 0], double)               # only image 1 is new
+    np.testing.assert_array_equal(y, 2 * x)
+    assert calls == [2, 1]
+
+
+def test_image_cache_pairs_refuses_a_second_target_function():
+    cache = images.ImageCache("white_noise", 3, 4, seed=0)
+    cache.pairs([0], lambda batch: batch + 1)
+    with pytest.raises(ValueError, match="different target"):
+        cache.pairs([0], lambda batch: batch + 1)
+
+
+@pytest.mark.parametrize("target, error, match", [
+    ("blur", TypeError, "target must be a function"),
+    (lambda batch: batch[:, :2], ValueError, "one 4x4 array per image"),
+])
+def test_image_cache_pairs_rejects_bad_targets(target, error, match):
+    cache = images.ImageCache("white_noise", 3, 4, seed=0)
+    with pytest.raises(error, match=match):
+        cache.pairs([0, 1], target)
