@@ -1,35 +1,80 @@
-"""Exercises of lesson 04 (notebooks/04_why_first_layer_filters_look_frozen.ipynb)."""
+"""Exercises of lesson 04 (notebooks/04_why_first_layer_filters_look_frozen.ipynb).
+
+Every checker judges any input without raising: numbers too large for a float
+(``10**400``), nan, strings, wrong shapes and odd objects each get a "not yet"
+message that says what was received.
+"""
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
-from course_utils.exercises import Exercise
+from course_utils.exercises import Exercise, Feedback, compare
+
+# exercise 3's trap: ``after = _TRAP_SCALE * before + _TRAP_SHIFT``, a positive affine map
+_TRAP_SCALE, _TRAP_SHIFT = 0.5, 0.5
 
 
 def trap_kernels() -> tuple[np.ndarray, np.ndarray]:
     """The two first-layer kernels of exercise 3, shape (5, 5, 1, 32) float64 each.
 
-    ``after`` is ``before`` trained by a made-up rule: scaled by 1.5 and shifted by
-    -0.2, so every weight moved, most of them by more than 0.2.
+    ``before`` holds standard-normal weights (the question's initialisation);
+    ``after`` is ``before`` changed by a made-up training rule that moved every
+    weight. Import it explicitly (``from course_utils.exercises_04 import
+    trap_kernels``): ``import course_utils`` alone does not load exercise modules.
+
+    Example:
+        >>> before, after = trap_kernels()
+        >>> before.shape == after.shape == (5, 5, 1, 32)
+        True
     """
     before = np.random.default_rng(404).normal(size=(5, 5, 1, 32))
-    return before, 1.5 * before - 0.2
+    return before, _TRAP_SCALE * before + _TRAP_SHIFT
+
+
+def _as_float_array(answer: Any, wanted: str) -> tuple[np.ndarray | None, str]:
+    """``answer`` as a float64 array, or None and a message saying what it was."""
+    if isinstance(answer, (str, bytes)):
+        return None, f"expected {wanted}, got the text {answer!r:.40}"
+    try:
+        got = np.asarray(answer, dtype=np.float64)
+    except OverflowError:
+        return None, "that number is too large for a float (above 1.8e308)"
+    except Exception:  # TypeError, ValueError (ragged lists) and whatever odd objects raise
+        return None, f"expected {wanted}, got {type(answer).__name__}"
+    if not np.all(np.isfinite(got)):
+        return None, "the answer contains nan or inf"
+    return got, ""
+
+
+def _numeric_judge(rtol: float, atol: float) -> Callable[[Any, Any], Feedback]:
+    """A judge that validates the input first, then compares like ``compare``."""
+
+    def judge(answer: Any, expected: Any) -> Feedback:
+        got, problem = _as_float_array(answer, "a number")
+        if got is None:
+            return Feedback("incorrect", problem)
+        return compare(got, expected, rtol=rtol, atol=atol)
+
+    return judge
 
 
 def _reference_1():
-    # Adam with a gradient of constant sign and size: m_hat = g and v_hat = g**2 at
-    # every step (bias correction makes that exact), so each step is
-    # lr * g / (|g| + eps), which is lr as long as |g| >> eps = 1e-7, whatever g is.
+    # Keras 3's Adam: m and v are running averages started at zero, and each step is
+    # lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps).
+    # For a gradient that is the same number g at every step, m = g (1 - beta1**t) and
+    # sqrt(v) = |g| sqrt(1 - beta2**t), so each step is lr * |g| s / (|g| s + eps) with
+    # s = sqrt(1 - beta2**t): the learning rate, as long as |g| s >> eps = 1e-7.
     lr, steps, g = 5e-4, 3000, 1e-3
     beta1, beta2, eps = 0.9, 0.999, 1e-7
     w, m, v = 0.0, 0.0, 0.0
     for t in range(1, steps + 1):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
-        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-        w -= lr * m_hat / (np.sqrt(v_hat) + eps)
-    return abs(w)  # steps * lr = 1.5, less 0.01 % for eps
+        w -= lr * np.sqrt(1 - beta2**t) / (1 - beta1**t) * m / (np.sqrt(v) + eps)
+    return abs(w)  # steps * lr = 1.5, less about 0.01 % for eps
 
 
 def _reference_2():
@@ -40,14 +85,46 @@ def _reference_2():
 
 
 def _reference_3():
+    from course_utils.exercises_04 import trap_kernels
     from course_utils.plotting import filter_grid_image
 
     before, after = trap_kernels()
     grey_before = np.round(255 * filter_grid_image(before, normalize="tensor"))
     grey_after = np.round(255 * filter_grid_image(after, normalize="tensor"))
     largest_grey_change = float(np.nanmax(np.abs(grey_after - grey_before)))
-    largest_weight_change = float(np.max(np.abs(after - before)))
-    return (largest_grey_change, largest_weight_change)
+    relative_change = float(np.linalg.norm(after - before) / np.linalg.norm(before))
+    return (largest_grey_change, relative_change)
+
+
+def _judge_3(answer: Any, expected: tuple[float, float]) -> Feedback:
+    got, problem = _as_float_array(answer, "a pair of numbers")
+    if got is None:
+        return Feedback("incorrect", problem)
+    if got.shape != (2,):
+        return Feedback("incorrect", f"expected a pair (grey levels, relative change), got shape {got.shape}")
+    grey, relative = (float(x) for x in got)
+    verdict = compare(got, np.asarray(expected), rtol=1e-3, atol=1e-9)
+    if verdict.correct:
+        return verdict
+    before, after = trap_kernels()
+    notes = []
+    if grey != expected[0]:
+        notes.append(f"grey levels: {grey:g}, but the two drawn grids are identical pixel for pixel")
+    if not np.isclose(relative, expected[1], rtol=1e-3, atol=1e-9):
+        slips = {
+            "the largest change of one weight, max|after - before|": np.max(np.abs(after - before)),
+            "the change of the norm, not the norm of the change":
+                np.linalg.norm(after) / np.linalg.norm(before) - 1,
+            "a difference of the largest sizes, max|after| - max|before|":
+                np.max(np.abs(after)) - np.max(np.abs(before)),
+            "measured on the drawn grid, not on the weights": 0.0,
+        }
+        named = [name for name, value in slips.items()
+                 if np.isclose(abs(relative), abs(value), rtol=1e-3, atol=1e-9)]
+        what = f" (that is {named[0]})" if named else ""
+        notes.append(f"relative change: {relative:.4g}{what}; the question asks for "
+                     "||after - before|| / ||before|| over all weights")
+    return Feedback("incorrect", "; ".join(notes) or verdict.message)
 
 
 EXERCISES = [
@@ -56,17 +133,17 @@ EXERCISES = [
         title="How far can Adam move one weight?",
         reference=_reference_1,
         hints=[
-            "Write Adam's m_hat and v_hat for a gradient that is the same number g at every step.",
-            "m_hat = g and v_hat = g**2 exactly, so each step is lr * g / (|g| + eps), "
-            "and eps = 1e-7 is negligible next to g = 1e-3.",
+            "Write Adam's m and v for a gradient that is the same number g at every step.",
+            "m = g (1 - beta1**t) and sqrt(v) = |g| sqrt(1 - beta2**t): put them into Keras' step "
+            "lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps) and compare |g| with eps.",
         ],
         explanation=(
             "With a constant gradient Adam's ratio m_hat / sqrt(v_hat) is exactly 1, so each "
             "step moves the weight by the learning rate, however small or large the gradient: "
             "3000 steps of 5e-4 give 1.5. A gradient of 1e4 gives the same 1.5; only a gradient "
-            "comparable to eps = 1e-7 would move it less."
+            "comparable to eps / sqrt(1 - beta2**t) (3e-6 at step 1) would move it less."
         ),
-        rtol=1e-3,
+        judge=_numeric_judge(rtol=1e-3, atol=1e-9),
     ),
     Exercise(
         number=2,
@@ -81,24 +158,25 @@ EXERCISES = [
             "the same after a ReLU (which zeroes half of the signal), each weight needs variance "
             "2 / 800, a standard deviation of 0.05: twenty times smaller than the question's 1.0."
         ),
-        rtol=1e-3,
+        judge=_numeric_judge(rtol=1e-3, atol=1e-9),
     ),
     Exercise(
         number=3,
         title="Spot the visualisation trap",
         reference=_reference_3,
         hints=[
-            "Draw both kernels with cu.plotting.filter_grid_image(..., normalize='tensor') and "
-            "compare the grids in grey levels (multiply by 255 and round).",
-            "after = 1.5 * before - 0.2 is a positive affine map: the per-tensor min-max "
-            "normalisation undoes it exactly.",
+            "Grey levels: 255 * cu.plotting.filter_grid_image(kernel, normalize='tensor'), rounded, "
+            "for each kernel; compare them pixel by pixel (np.nanmax ignores the grid's padding). "
+            "Weights: np.linalg.norm of the difference, divided by np.linalg.norm(before).",
+            "Plot after.ravel() against before.ravel(). What kind of map turns one into the other, "
+            "and what does a per-tensor min-max normalisation, (w - min) / (max - min), do to it?",
         ],
         explanation=(
-            "Per-tensor min-max normalisation maps w to (w - min) / (max - min). A positive "
-            "scale and a shift change min and max in step, so the drawn grid is identical "
-            "(0 grey levels of change) while weights moved by up to about 2."
+            "Per-tensor min-max normalisation maps w to (w - min) / (max - min). Here after is a "
+            "positive multiple of before plus a constant: min and max move with the weights, so "
+            "the drawn grid is identical (0 grey levels of change) while the weights moved by 71% "
+            "of their size. A drawing of after - before on a fixed scale shows it at once."
         ),
-        rtol=1e-3,
-        atol=1e-6,
+        judge=_judge_3,
     ),
 ]

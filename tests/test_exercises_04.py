@@ -1,4 +1,15 @@
-"""Exercises of lesson 04: each reference passes its own check, plausible slips fail, ... is to do."""
+"""Exercises of lesson 04: each reference passes its own check, plausible slips fail, ... is to do.
+
+The tests named after a review finding ("Exercises", 04/3 and "every numeric checker") use
+the learner's failing input and the verdict it should get.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,6 +18,7 @@ import course_utils as cu
 from course_utils.exercises_04 import trap_kernels
 
 EX = cu.exercises.load("04")
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04_why_first_layer_filters_look_frozen.ipynb"
 
 
 @pytest.mark.parametrize("number", sorted(EX))
@@ -17,6 +29,20 @@ def test_reference_passes_its_own_check_and_ellipsis_is_unattempted(number):
 
 def test_exercise_1_accepts_steps_times_learning_rate():
     assert EX[1].check(3000 * 5e-4).correct
+
+
+def test_exercise_1_matches_keras_adam_on_a_constant_gradient():
+    import keras
+    import tensorflow as tf
+
+    weight = tf.Variable(0.0, dtype=tf.float64)  # float64: 3000 float32 additions would drift
+    optimizer = keras.optimizers.Adam(5e-4)
+    gradient = tf.constant(1e-3, dtype=tf.float64)
+    for _ in range(3000):
+        optimizer.apply_gradients([(gradient, weight)])
+    # the oracle: Keras' own Adam. It rounds beta_2 to float32 (0.99900001), which moves the
+    # total by 3e-6 of 1.5; the textbook Adam (eps added to sqrt(v_hat)) is 5e-5 away.
+    assert abs(abs(weight.numpy()) - EX[1].expected()) < 1e-5
 
 
 def test_exercise_1_rejects_an_update_proportional_to_the_gradient():
@@ -39,10 +65,82 @@ def test_exercise_3_grids_are_identical_but_weights_moved():
     # independent oracle: per-tensor min-max by hand
     norm = [(k - k.min()) / (k.max() - k.min()) for k in (before, after)]
     assert np.max(np.abs(np.round(255 * norm[1]) - np.round(255 * norm[0]))) == 0
-    assert EX[3].check((0.0, float(np.max(np.abs(after - before))))).correct
+    relative = np.sqrt(np.sum((after - before) ** 2) / np.sum(before ** 2))
+    assert relative > 0.5 and np.min(np.abs(after - before)) > 0
+    assert EX[3].check((0, relative)).correct
 
 
 def test_exercise_3_rejects_answers_that_trust_the_picture():
     feedback = EX[3].check((0.0, 0.0))  # "nothing changed"
-    assert not feedback.correct and "max difference" in feedback.message
-    assert not EX[3].check(5.0).correct  # one number instead of two: shape mismatch
+    assert not feedback.correct and "drawn grid" in feedback.message
+    assert not EX[3].check(5.0).correct  # one number instead of two
+    assert "identical" in EX[3].check((3, EX[3].expected()[1])).message
+
+
+def test_exercise_3_names_the_largest_single_weight_change_as_the_wrong_quantity():
+    before, after = trap_kernels()
+    feedback = EX[3].check((0, np.max(np.abs(after - before))))  # what the old exercise asked for
+    assert not feedback.correct and "largest change of one weight" in feedback.message
+
+
+# --- review findings, exercise 04/3 and every numeric checker -------------------------------
+
+
+def test_finding_wrong_method_max_abs_after_minus_max_abs_before_is_not_the_answer():
+    # A learner subtracted the largest sizes instead of measuring the change; in the first
+    # design that gave exactly the expected number and was marked correct.
+    before, after = trap_kernels()
+    wrong = float(np.max(np.abs(after)) - np.max(np.abs(before)))
+    feedback = EX[3].check((0.0, wrong))
+    assert feedback.status == "incorrect"
+    assert "max|after| - max|before|" in feedback.message
+
+
+def test_finding_the_statement_code_runs_in_a_fresh_kernel_before_load():
+    # The statement told the learner to call cu.exercises_04.trap_kernels(), an AttributeError
+    # until cu.exercises.load("04") had run. Run the statement's code in a fresh interpreter.
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    statement = next("".join(c["source"]) for c in cells
+                     if c["cell_type"] == "markdown" and "**Exercise 3.**" in "".join(c["source"]))
+    snippets = [s for s in re.findall(r"`([^`]+)`", statement) if "trap_kernels" in s]
+    assert snippets, "the statement of exercise 3 shows how to get the kernels"
+    code = "import course_utils as cu\n" + "\n".join(snippets)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+
+
+def test_finding_the_printed_solution_runs_as_shown():
+    # solution() prints the reference's source; it called trap_kernels() unqualified, a
+    # NameError for a learner who pastes it. Run the printed code in an empty namespace.
+    printed = EX[3].solution()
+    source = printed[printed.index("def _reference_3"):]
+    namespace = {"np": np}
+    exec(textwrap.dedent(source), namespace)
+    assert namespace["_reference_3"]() == EX[3].expected()
+
+
+def test_finding_no_hint_gives_the_answer_away():
+    # Hint 2 named the map (after = 1.5 * before - 0.2) and said min-max undoes it exactly.
+    from course_utils import exercises_04
+
+    scale, shift = exercises_04._TRAP_SCALE, exercises_04._TRAP_SHIFT
+    grey, relative = EX[3].expected()
+    for level in (1, 2):
+        hint = EX[3].hint(level)
+        assert "affine" not in hint and "undoes" not in hint and "identical" not in hint
+        assert f"{scale} * before" not in hint and f"{shift}" not in hint
+        assert f"{relative:.2f}" not in hint and "71" not in hint
+
+
+ODD_INPUTS = [10**400, -(10**400), float("nan"), float("inf"), "0.05", "abc", b"1", 1 + 2j,
+              [1, [2, 3]], {"a": 1}, {1, 2}, (1, 2, 3), np.zeros((2, 2)), np.array([]),
+              object(), lambda: 0, True]
+
+
+@pytest.mark.parametrize("number", sorted(EX))
+@pytest.mark.parametrize("answer", ODD_INPUTS, ids=lambda a: type(a).__name__)
+def test_finding_no_checker_raises_on_any_input(number, answer):
+    # check(10**400) raised an uncaught OverflowError; strings, wrong shapes and other
+    # objects must all get a verdict, never a traceback.
+    feedback = EX[number].check(answer)
+    assert feedback.status == "incorrect" and feedback.message
