@@ -66,3 +66,17 @@ def test_notebook_follows_the_lesson_anatomy(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_stays_small(path):
     assert path.stat().st_size < 2_000_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_progress_bars_show_at_full_scale_only(path):
+    # CONTRIBUTING: a long loop gets `tqdm(..., disable=cfg.quick)`, so stored quick-scale
+    # outputs (what nbval compares and the web edition shows) never contain a bar.
+    _, cells = code_cells(path)
+    for index, cell in enumerate(cells, start=1):
+        for call in re.findall(r"\btqdm\((?:[^()]|\([^()]*\))*\)", cell.source):
+            assert "disable=cfg.quick" in call, f"In [{index}]: {call[:80]!r} shows a bar at quick scale"
+        for output in cell.outputs:
+            assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {}), (
+                f"In [{index}] stores a widget (a progress bar?)")
+            assert "it/s]" not in output.get("text", ""), f"In [{index}] stores a progress bar"
