@@ -207,8 +207,9 @@ EXERCISES = [
         hints=[
             "A kernel direction u is taught only if some 2x2 patch p has p . u != 0; the 4x4 "
             "matrix 2 P^T P must have no zero eigenvalue.",
-            "Try an image whose 2x2 windows are the four one-hot patches: a single bright pixel "
-            "in a 3x3 image of zeros.",
+            "So the image's 2x2 patches, written as vectors of R^4, must include four that are "
+            "linearly independent. Write down the patches of a small image that is zero almost "
+            "everywhere, and count how many independent ones you get.",
         ],
         explanation="""The loss is a quadratic bowl in the four weights with Hessian 2 P^T P,
         P holding the image's 2x2 patches. The kernel is identifiable exactly when P has rank 4.
