@@ -96,13 +96,21 @@ def _stderr_to_devnull() -> Iterator[None]:
         os.close(devnull)
 
 
-def import_tensorflow_quietly():
+def import_tensorflow_quietly(threads: int | None = None):
     """Import TensorFlow and Keras with the C++ start-up noise discarded; return ``tf``.
 
     Only the first call does any work; later calls return the imported module.
+    ``threads`` (see :func:`setup`) is applied before TensorFlow's runtime starts.
     """
     if "tensorflow" in sys.modules and "keras" in sys.modules:
-        return sys.modules["tensorflow"]
+        tf = sys.modules["tensorflow"]
+        if threads is not None and tf.config.threading.get_intra_op_parallelism_threads() != threads:
+            raise ValueError(
+                f"TensorFlow already runs with "
+                f"{tf.config.threading.get_intra_op_parallelism_threads() or 'its default number of'} "
+                f"threads per operation; tf_threads={threads} only takes effect before it starts: "
+                "restart the kernel and call setup() first")
+        return tf
     # Level 3 also drops C++ ERROR lines that are not errors of the user's program, such as
     # "NodeDef mentions attribute use_unbounded_threadpool" written by every model.fit and
     # model.predict with TF 2.21 (measured). Python exceptions are unaffected. Set the variable
@@ -112,6 +120,8 @@ def import_tensorflow_quietly():
         import keras  # noqa: F401
         import tensorflow as tf
 
+        if threads is not None:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
         # The first device query initialises the runtime (and prints cuInit errors on
         # machines without a GPU), so it belongs inside the silenced block too.
         tf.config.list_logical_devices()
@@ -135,27 +145,38 @@ def _set_plot_style() -> None:
     )
 
 
-def setup(seed: int | None = None, scale: str | None = None) -> Config:
+def setup(seed: int | None = None, scale: str | None = None, *, tf_threads: int | None = None) -> Config:
     """Seed everything, pick the scale, import TensorFlow quietly; print what was done.
 
     Args:
         seed: a Python ``int`` in [0, 2**32). ``None`` reads ``COURSE_SEED`` (default 0).
         scale: ``"quick"`` or ``"full"`` (any case). ``None`` reads ``COURSE_SCALE``
             (default ``"quick"``).
+        tf_threads: how many threads TensorFlow uses inside one operation. ``None`` keeps
+            TensorFlow's default (the machine's cores). A lesson that runs independent
+            computations side by side in its own threads passes 1, so that they do not
+            compete for the same cores. Takes effect only before TensorFlow starts, so in
+            a kernel's first ``setup()``.
 
     Returns:
         A frozen :class:`Config` with ``.seed`` and ``.scale``.
 
     Raises:
         TypeError: ``seed`` is not an ``int`` (``np.int64`` and ``"3"`` included).
-        ValueError: a negative seed, an unknown scale, or an unreadable ``COURSE_SEED``.
+        ValueError: a negative seed, an unknown scale, or an unreadable ``COURSE_SEED``;
+            ``tf_threads`` below 1, or different from the running TensorFlow's.
 
     Example:
         >>> cfg = setup(seed=3, scale="quick")   # doctest: +SKIP
         course_utils 0.1.0 | seed 3 | scale quick | ...
     """
     cfg = Config(seed=_resolve_seed(seed), scale=_resolve_scale(scale))
-    tf = import_tensorflow_quietly()
+    if tf_threads is not None:
+        if isinstance(tf_threads, bool) or not isinstance(tf_threads, int):
+            raise TypeError(f"tf_threads must be an int or None, got {type(tf_threads).__name__}")
+        if tf_threads < 1:
+            raise ValueError(f"tf_threads must be >= 1, got {tf_threads}")
+    tf = import_tensorflow_quietly(tf_threads)
     import keras
     import numpy as np
 

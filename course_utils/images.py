@@ -24,6 +24,7 @@ NumPy's global random state.
 from __future__ import annotations
 
 import tempfile
+import threading
 from typing import Callable
 
 import numpy as np
@@ -228,7 +229,9 @@ class ImageCache:
     ``cache.pairs(indices, target)`` returns ``(x, target(x))``, each image's target
     computed once, by the first call that asks for it, and stored in a second
     temporary file: from the second epoch on, training reads its targets instead of
-    recomputing them. Every call must pass the same ``target`` function.
+    recomputing them. Every call must pass the same ``target`` function. Several threads
+    may read ahead at once: making images and targets runs in parallel, file access takes
+    turns (an image two threads ask for at the same moment may be made twice, identically).
 
     Attributes:
         made: how many distinct images have been made so far.
@@ -268,6 +271,7 @@ class ImageCache:
         self._target: Callable | None = None
         self._target_file = None
         self._target_stored = np.zeros(n, dtype=bool)
+        self._lock = threading.Lock()     # one file position: reads and writes take turns
 
     @property
     def made(self) -> int:
@@ -305,9 +309,10 @@ class ImageCache:
         index_array = self._indices(indices)
         new = np.unique(index_array[~self._stored[index_array]])
         made = images_at(self.family, new, self.size, self.seed) if new.size else []
-        self._write(self._file, new, made)
-        self._stored[new] = True
-        return self._read(self._file, index_array)
+        with self._lock:                  # threads may read ahead; making images runs outside
+            self._write(self._file, new, made)
+            self._stored[new] = True
+            return self._read(self._file, index_array)
 
     def pairs(self, indices, target: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Images and their targets ``(x, target(x))``, each target computed only once.
@@ -319,23 +324,27 @@ class ImageCache:
         """
         if not callable(target):
             raise TypeError(f"target must be a function of a batch of images, got {type(target).__name__}")
-        if self._target is not None and target is not self._target:
-            raise ValueError("pairs() was called with a different target function than before; "
-                             "stored targets would mix two functions (make a new ImageCache)")
+        with self._lock:
+            if self._target_file is None:
+                self._target, self._target_file = target, tempfile.TemporaryFile(dir=self._folder)
+            elif target is not self._target:
+                raise ValueError("pairs() was called with a different target function than before; "
+                                 "stored targets would mix two functions (make a new ImageCache)")
         x = self[indices]
         index_array = self._indices(indices)
-        if self._target_file is None:
-            self._target, self._target_file = target, tempfile.TemporaryFile(dir=self._folder)
         new = np.unique(index_array[~self._target_stored[index_array]])
         if new.size:
-            x_new = self._read(self._file, new)
+            with self._lock:
+                x_new = self._read(self._file, new)
             y_new = np.asarray(target(x_new), dtype=np.float64)
             if y_new.shape != x_new.shape:
                 raise ValueError(f"target must return one {self.size}x{self.size} array per image, "
                                  f"shape {x_new.shape}; got shape {y_new.shape}")
-            self._write(self._target_file, new, y_new)
-            self._target_stored[new] = True
-        return x, self._read(self._target_file, index_array)
+            with self._lock:
+                self._write(self._target_file, new, y_new)
+                self._target_stored[new] = True
+        with self._lock:
+            return x, self._read(self._target_file, index_array)
 
     def _write(self, file, indices, arrays) -> None:
         for index, array in zip(indices, arrays):

@@ -115,3 +115,27 @@ def test_setup_keeps_tensorflow_cpp_log_lines_off_stderr():
     assert result.stdout.strip().endswith("4.0")
     for noise in ("absl", "oneDNN", "cuInit", "cudart", "I0000", "W0000", "E0000"):
         assert noise not in result.stderr, f"TensorFlow noise on stderr: {result.stderr[:500]}"
+
+
+def test_setup_tf_threads_limits_the_threads_of_one_operation():
+    result = run_python("""
+        import course_utils as cu
+        cu.setup(tf_threads=1)
+        import tensorflow as tf
+        print(tf.config.threading.get_intra_op_parallelism_threads())
+        try:
+            cu.setup(tf_threads=2)       # TensorFlow has started: too late to change
+        except ValueError as error:
+            print("refused:", "restart the kernel" in str(error))
+        cu.setup(tf_threads=1)           # the same value again is fine
+    """)
+    assert result.returncode == 0, result.stderr
+    printed = [line for line in result.stdout.splitlines() if not line.startswith("seed ")]
+    assert printed == ["1", "refused: True"]
+
+
+@pytest.mark.parametrize("threads, error", [(0, ValueError), (-2, ValueError), (1.0, TypeError),
+                                            ("1", TypeError), (True, TypeError)])
+def test_setup_rejects_bad_tf_threads(threads, error):
+    with pytest.raises(error, match="tf_threads"):
+        cu.setup(tf_threads=threads)

@@ -201,3 +201,17 @@ def test_image_cache_pairs_rejects_bad_targets(target, error, match):
     cache = images.ImageCache("white_noise", 3, 4, seed=0)
     with pytest.raises(error, match=match):
         cache.pairs([0, 1], target)
+
+
+def test_image_cache_pairs_from_several_threads_at_once_match_a_single_reader():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = images.ImageCache("cartoon", 40, 16, seed=5)
+    batches = [np.random.default_rng(i).choice(40, 6, replace=False) for i in range(24)]
+    blur = lambda batch: batch * 0.5 + 1.0
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda indices: cache.pairs(indices, blur), batches))
+    for indices, (x, y) in zip(batches, results):
+        expected = images.images_at("cartoon", indices, 16, seed=5)
+        np.testing.assert_array_equal(x, expected)
+        np.testing.assert_array_equal(y, blur(expected))

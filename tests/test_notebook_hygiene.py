@@ -53,7 +53,7 @@ def test_notebook_follows_the_lesson_anatomy(path):
     nb, cells = code_cells(path)
     assert nb.metadata.kernelspec.name == "python3"
     first = cells[0].source
-    assert "import course_utils as cu" in first and "cfg = cu.setup()" in first
+    assert "import course_utils as cu" in first and re.search(r"^cfg = cu\.setup\(", first, re.M)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and tagged[0].cell_type == "code", "one code cell tagged 'parameters'"
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
