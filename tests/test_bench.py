@@ -53,3 +53,10 @@ def test_unknown_scale_is_refused():
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--scales", "huge"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--scales takes quick and/or full" in result.stderr
+
+
+def test_table_marks_a_whole_course_over_its_full_scale_bar():
+    runs = [{"lesson": f"0{i}_x", "scale": "full", "seconds": 200.0, "peak_mb": 900.0, "ok": True}
+            for i in range(4)]
+    assert "800!" in bench.format_table(runs, ["full"])[-2]
+    assert "!" not in bench.format_table(runs[:3], ["full"])[-2]

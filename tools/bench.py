@@ -95,7 +95,8 @@ def format_table(results: list[dict], scales: list[str]) -> list[str]:
     for scale in scales:
         runs = [r for r in results if r["scale"] == scale]
         total = sum(r["seconds"] for r in runs)
-        totals += f" {total:>8.0f}  {max((r['peak_mb'] for r in runs), default=0):>8.0f} "
+        over = "!" if scale == "full" and total > COURSE_BAR_FULL else " "
+        totals += f" {total:>8.0f}{over} {max((r['peak_mb'] for r in runs), default=0):>8.0f} "
     lines.append(totals)
     lines.append("'!' marks a figure over its bar: quick under 60 s, full under 300 s per lesson, "
                  "each under 2048 MB; the whole course at full scale under 720 s.")
