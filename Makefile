@@ -9,7 +9,7 @@
 #   make seeds   run notebooks with COURSE_SEED 0-49 without writing (NB=01, SEEDS=0-9,
 #                REPORT=seeds.json), print a table of passes and failures
 #   make bench   every lesson at quick and full scale: time and peak memory (NB=02 for one)
-#   make format  normalise notebook JSON
+#   make format  normalise notebook JSON, turn nbval markers into tags, ruff-format code cells
 
 PYTHON ?= python3.11
 VENV   := .venv

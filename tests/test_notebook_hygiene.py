@@ -60,7 +60,16 @@ def test_notebook_follows_the_lesson_anatomy(path):
     for heading in ("objectives", "predict", "exercises", "takeaways"):
         assert heading in text, f"{path.name} has no '{heading}' section"
     assert "cu.exercises.load(" in "\n".join(c.source for c in cells)
-    assert sum("# NBVAL_CHECK_OUTPUT" == c.source.splitlines()[0] for c in cells if c.source) >= 3
+    assert sum("nbval-check-output" in c.metadata.get("tags", []) for c in cells) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_nbval_markers_are_cell_tags_not_comments_a_reader_sees(path):
+    # nbval reads the tags `nbval-check-output` etc. exactly as it reads `# NBVAL_...`
+    # comments; `make format` turns the comments into tags.
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        assert "NBVAL" not in cell.source, f"cell {index} shows an nbval marker: run `make format`"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
