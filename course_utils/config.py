@@ -143,6 +143,15 @@ def _set_plot_style() -> None:
             "figure.max_open_warning": 0,
         }
     )
+    # In a notebook, store figures at twice the pixels they are shown at, so they are
+    # sharp on HiDPI screens (and in the web edition) at the same displayed size.
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 def setup(seed: int | None = None, scale: str | None = None, *, tf_threads: int | None = None) -> Config:
