@@ -21,5 +21,14 @@ Modules, one concept each:
 from course_utils import analysis, data, exercises, images, kernels, plotting
 from course_utils.config import Config, setup
 
-__all__ = ["Config", "setup", "analysis", "data", "exercises", "images", "kernels", "plotting"]
+__all__ = [
+    "Config",
+    "setup",
+    "analysis",
+    "data",
+    "exercises",
+    "images",
+    "kernels",
+    "plotting",
+]
 __version__ = "0.1.0"

@@ -55,7 +55,9 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") ->
         raise TypeError(f"padding must be a str, got {type(padding).__name__}")
     mode = padding.lower()
     if mode not in PADDINGS:
-        raise ValueError(f"padding must be 'valid' or 'same' (any case), got {padding!r}")
+        raise ValueError(
+            f"padding must be 'valid' or 'same' (any case), got {padding!r}"
+        )
     if mode == "same":
         return math.ceil(n / stride)
     if k > n:
@@ -95,8 +97,7 @@ def _lsq_geometry(x_shape, y_shape, kernel_shape, padding):
     """Validate shapes; return (kh, kw, pad_top, pad_left, out_h, out_w, out_shape)."""
     if not isinstance(kernel_shape, (tuple, list)) or len(kernel_shape) not in (2, 4):
         raise ValueError(
-            "kernel_shape must be (kh, kw) or (kh, kw, 1, 1), got "
-            f"{kernel_shape!r}"
+            f"kernel_shape must be (kh, kw) or (kh, kw, 1, 1), got {kernel_shape!r}"
         )
     kh = _positive_int("kernel_shape[0]", kernel_shape[0])
     kw = _positive_int("kernel_shape[1]", kernel_shape[1])
@@ -109,7 +110,9 @@ def _lsq_geometry(x_shape, y_shape, kernel_shape, padding):
         raise TypeError(f"padding must be a str, got {type(padding).__name__}")
     mode = padding.lower()
     if mode not in PADDINGS:
-        raise ValueError(f"padding must be 'SAME' or 'VALID' (any case), got {padding!r}")
+        raise ValueError(
+            f"padding must be 'SAME' or 'VALID' (any case), got {padding!r}"
+        )
     n, h, w = x_shape
     if mode == "same":
         pad_top, pad_left, out_h, out_w = (kh - 1) // 2, (kw - 1) // 2, h, w
@@ -143,11 +146,20 @@ class _CorrelationOperator:
 
     def __init__(self, x, kh, kw, pad_top, pad_left, out_h, out_w):
         self.x, self.kh, self.kw = x, kh, kw
-        self.pad_top, self.pad_left, self.out_h, self.out_w = pad_top, pad_left, out_h, out_w
+        self.pad_top, self.pad_left, self.out_h, self.out_w = (
+            pad_top,
+            pad_left,
+            out_h,
+            out_w,
+        )
         n, h, w = x.shape
         self.shape = (
-            sfft.next_fast_len(max(h + pad_top, out_h - pad_top + kh - 1, kh, out_h), real=True),
-            sfft.next_fast_len(max(w + pad_left, out_w - pad_left + kw - 1, kw, out_w), real=True),
+            sfft.next_fast_len(
+                max(h + pad_top, out_h - pad_top + kh - 1, kh, out_h), real=True
+            ),
+            sfft.next_fast_len(
+                max(w + pad_left, out_w - pad_left + kw - 1, kw, out_w), real=True
+            ),
         )
         per_image = self.shape[0] * (self.shape[1] // 2 + 1) * 16
         self.chunk = max(1, min(n, (64 * 2**20) // per_image))
@@ -162,7 +174,11 @@ class _CorrelationOperator:
             if self.cached is not None:
                 yield start, stop, self.cached[start:stop]
             else:
-                yield start, stop, sfft.rfft2(self.x[start:stop], s=self.shape, workers=-1)
+                yield (
+                    start,
+                    stop,
+                    sfft.rfft2(self.x[start:stop], s=self.shape, workers=-1),
+                )
 
     def forward(self, kernel):
         placed = np.zeros(self.shape)
@@ -192,12 +208,18 @@ class _CorrelationOperator:
 def _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w):
     """Rows: kernel entries (u, v); columns: every output pixel of every image."""
     n, h, w = x.shape
-    padded = np.zeros((n, max(h, out_h + kh - 1) + pad_top + kh, max(w, out_w + kw - 1) + pad_left + kw))
-    padded[:, pad_top: pad_top + h, pad_left: pad_left + w] = x
+    padded = np.zeros(
+        (
+            n,
+            max(h, out_h + kh - 1) + pad_top + kh,
+            max(w, out_w + kw - 1) + pad_left + kw,
+        )
+    )
+    padded[:, pad_top : pad_top + h, pad_left : pad_left + w] = x
     rows = np.empty((kh * kw, n * out_h * out_w))
     for u in range(kh):
         for v in range(kw):
-            rows[u * kw + v] = padded[:, u: u + out_h, v: v + out_w].ravel()
+            rows[u * kw + v] = padded[:, u : u + out_h, v : v + out_w].ravel()
     return rows
 
 
@@ -215,8 +237,13 @@ def _solve_direct(x, y, geometry, rcond):
         keep = values > rcond * max(float(values[-1]), 0.0)
         rank = int(keep.sum())
         solution[seen] = vectors[:, keep] @ ((vectors[:, keep].T @ rhs) / values[keep])
-    info = {"method": "direct", "iterations": 0, "rank": rank,
-            "relative_residual": _relative(gram @ solution[seen] - rhs, rhs), "converged": True}
+    info = {
+        "method": "direct",
+        "iterations": 0,
+        "rank": rank,
+        "relative_residual": _relative(gram @ solution[seen] - rhs, rhs),
+        "converged": True,
+    }
     return solution.reshape(kh, kw), info
 
 
@@ -238,10 +265,13 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
     kh, kw = op.kh, op.kw
     n, h, w = x.shape
     # every lag of the autocorrelation up to the kernel size, without aliasing
-    grid = (sfft.next_fast_len(h + kh - 1, real=True), sfft.next_fast_len(w + kw - 1, real=True))
+    grid = (
+        sfft.next_fast_len(h + kh - 1, real=True),
+        sfft.next_fast_len(w + kw - 1, real=True),
+    )
     power = np.zeros((grid[0], grid[1] // 2 + 1))
     for start in range(0, n, op.chunk):
-        xf = sfft.rfft2(x[start:start + op.chunk], s=grid, workers=-1)
+        xf = sfft.rfft2(x[start : start + op.chunk], s=grid, workers=-1)
         power += np.sum(xf.real**2 + xf.imag**2, axis=0)
     autocorrelation = sfft.irfft2(power, s=grid)
     circulant = np.zeros((kh, kw))
@@ -249,19 +279,31 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
         for wrap_cols in (0, -kw):
             lags_r, lags_c = np.arange(kh) + wrap_rows, np.arange(kw) + wrap_cols
             # lags beyond the image size have zero autocorrelation (and would alias in the FFT)
-            weight = np.outer((kh - np.abs(lags_r)) / kh * (np.abs(lags_r) < h),
-                              (kw - np.abs(lags_c)) / kw * (np.abs(lags_c) < w))
-            circulant += weight * autocorrelation[np.ix_(lags_r % grid[0], lags_c % grid[1])]
+            weight = np.outer(
+                (kh - np.abs(lags_r)) / kh * (np.abs(lags_r) < h),
+                (kw - np.abs(lags_c)) / kw * (np.abs(lags_c) < w),
+            )
+            circulant += (
+                weight * autocorrelation[np.ix_(lags_r % grid[0], lags_c % grid[1])]
+            )
     eigenvalues = sfft.fft2(circulant).real
-    eigenvalues = np.maximum(eigenvalues, rcond * eigenvalues.max() if eigenvalues.max() > 0 else 1.0)
+    eigenvalues = np.maximum(
+        eigenvalues, rcond * eigenvalues.max() if eigenvalues.max() > 0 else 1.0
+    )
     # diag(G)[u, v]: energy of sum_n x_n^2 inside the output window shifted by (u - pad_top, v - pad_left)
-    energy = np.pad(np.sum(x**2, axis=0), ((kh + 1, kh + op.out_h), (kw + 1, kw + op.out_w)))
+    energy = np.pad(
+        np.sum(x**2, axis=0), ((kh + 1, kh + op.out_h), (kw + 1, kw + op.out_w))
+    )
     table = energy.cumsum(0).cumsum(1)
     top = np.arange(kh) - pad_top + kh + 1
     left = np.arange(kw) - pad_left + kw + 1
     bottom, right = top + op.out_h, left + op.out_w
-    diagonal = (table[np.ix_(bottom - 1, right - 1)] - table[np.ix_(top - 1, right - 1)]
-                - table[np.ix_(bottom - 1, left - 1)] + table[np.ix_(top - 1, left - 1)])
+    diagonal = (
+        table[np.ix_(bottom - 1, right - 1)]
+        - table[np.ix_(top - 1, right - 1)]
+        - table[np.ix_(bottom - 1, left - 1)]
+        + table[np.ix_(top - 1, left - 1)]
+    )
     seen = diagonal > 0
     scale = np.zeros((kh, kw))
     r0 = autocorrelation[0, 0]
@@ -279,14 +321,23 @@ def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
     kh, kw, pad_top, pad_left, out_h, out_w, _ = geometry
     op = _CorrelationOperator(x, kh, kw, pad_top, pad_left, out_h, out_w)
     apply_preconditioner, seen = _preconditioner(x, op, pad_top, pad_left, rcond)
-    if not precondition:  # plain CG: every iterate stays in range(G), hence minimum-norm
+    if (
+        not precondition
+    ):  # plain CG: every iterate stays in range(G), hence minimum-norm
+
         def apply_preconditioner(v):
             return v * seen
+
     rhs = op.adjoint(y)
     norm_rhs = float(np.linalg.norm(rhs))
     solution = np.zeros((kh, kw))
-    info = {"method": "cg", "iterations": 0, "rank": None, "relative_residual": 0.0,
-            "converged": True}
+    info = {
+        "method": "cg",
+        "iterations": 0,
+        "rank": None,
+        "relative_residual": 0.0,
+        "converged": True,
+    }
     if norm_rhs == 0.0:
         return solution, info
     residual = rhs * seen
@@ -307,14 +358,18 @@ def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
         rz_next = float(np.vdot(residual, z))
         direction = z + (rz_next / rz) * direction
         rz = rz_next
-    info.update(iterations=iteration, converged=converged,
-                relative_residual=_relative(op.gram(solution) - rhs, rhs))
+    info.update(
+        iterations=iteration,
+        converged=converged,
+        relative_residual=_relative(op.gram(solution) - rhs, rhs),
+    )
     if not converged:
         warnings.warn(
             f"least_squares_kernel: conjugate gradients stopped after {max_iter} iterations "
             f"at relative residual {relative:.2g} (tol {tol:.2g}); the inputs are badly "
             "conditioned. Raise max_iter, or accept the partly converged filter.",
-            RuntimeWarning, stacklevel=3,
+            RuntimeWarning,
+            stacklevel=3,
         )
     return solution, info
 
@@ -420,11 +475,16 @@ def least_squares_kernel(
     max_iter = _positive_int("max_iter", max_iter)
     kh, kw, _, _, out_h, out_w, out_shape = geometry
     if method == "auto":
-        small = kh * kw <= _DIRECT_MAX_PARAMS and kh * kw * x.shape[0] * out_h * out_w <= _DIRECT_MAX_ENTRIES
+        small = (
+            kh * kw <= _DIRECT_MAX_PARAMS
+            and kh * kw * x.shape[0] * out_h * out_w <= _DIRECT_MAX_ENTRIES
+        )
         method = "direct" if small else "cg"
     if method == "direct":
         solution, info = _solve_direct(x, y, geometry, rcond)
     else:
-        solution, info = _solve_cg(x, y, geometry, rcond, tol, max_iter, bool(precondition))
+        solution, info = _solve_cg(
+            x, y, geometry, rcond, tol, max_iter, bool(precondition)
+        )
     solution = solution.reshape(out_shape)
     return (solution, info) if return_info else solution

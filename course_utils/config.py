@@ -83,7 +83,10 @@ def _stderr_to_devnull() -> Iterator[None]:
     try:
         sys.stderr.flush()
         saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (some embedded consoles): nothing to hide
+    except (
+        OSError,
+        ValueError,
+    ):  # no real fd 2 (some embedded consoles): nothing to hide
         yield
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -104,12 +107,16 @@ def import_tensorflow_quietly(threads: int | None = None):
     """
     if "tensorflow" in sys.modules and "keras" in sys.modules:
         tf = sys.modules["tensorflow"]
-        if threads is not None and tf.config.threading.get_intra_op_parallelism_threads() != threads:
+        if (
+            threads is not None
+            and tf.config.threading.get_intra_op_parallelism_threads() != threads
+        ):
             raise ValueError(
                 f"TensorFlow already runs with "
                 f"{tf.config.threading.get_intra_op_parallelism_threads() or 'its default number of'} "
                 f"threads per operation; tf_threads={threads} only takes effect before it starts: "
-                "restart the kernel and call setup() first")
+                "restart the kernel and call setup() first"
+            )
         return tf
     # Level 3 also drops C++ ERROR lines that are not errors of the user's program, such as
     # "NodeDef mentions attribute use_unbounded_threadpool" written by every model.fit and
@@ -154,7 +161,9 @@ def _set_plot_style() -> None:
         set_matplotlib_formats("retina")
 
 
-def setup(seed: int | None = None, scale: str | None = None, *, tf_threads: int | None = None) -> Config:
+def setup(
+    seed: int | None = None, scale: str | None = None, *, tf_threads: int | None = None
+) -> Config:
     """Seed everything, pick the scale, import TensorFlow quietly; print what was done.
 
     Args:
@@ -182,17 +191,23 @@ def setup(seed: int | None = None, scale: str | None = None, *, tf_threads: int 
     cfg = Config(seed=_resolve_seed(seed), scale=_resolve_scale(scale))
     if tf_threads is not None:
         if isinstance(tf_threads, bool) or not isinstance(tf_threads, int):
-            raise TypeError(f"tf_threads must be an int or None, got {type(tf_threads).__name__}")
+            raise TypeError(
+                f"tf_threads must be an int or None, got {type(tf_threads).__name__}"
+            )
         if tf_threads < 1:
             raise ValueError(f"tf_threads must be >= 1, got {tf_threads}")
     tf = import_tensorflow_quietly(tf_threads)
     import keras
     import numpy as np
 
-    keras.utils.set_random_seed(cfg.seed)  # Python, NumPy's global generator, TensorFlow
+    keras.utils.set_random_seed(
+        cfg.seed
+    )  # Python, NumPy's global generator, TensorFlow
     tf.config.experimental.enable_op_determinism()
     _set_plot_style()
-    devices = ", ".join(sorted({d.device_type for d in tf.config.list_logical_devices()}))
+    devices = ", ".join(
+        sorted({d.device_type for d in tf.config.list_logical_devices()})
+    )
     print(
         f"seed {cfg.seed} | scale {cfg.scale} | Python {platform.python_version()}, "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__} "

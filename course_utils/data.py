@@ -58,12 +58,16 @@ def load_mnist_subset(path: str | Path | None = None) -> tuple[np.ndarray, np.nd
     if path is None:
         path = DATA_DIR / MNIST_SUBSET_FILE
     if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a str, a pathlib.Path or None, got {type(path).__name__}")
+        raise TypeError(
+            f"path must be a str, a pathlib.Path or None, got {type(path).__name__}"
+        )
     path = Path(path)
     try:
         actual = sha256_of(path)
     except OSError as error:
-        raise ValueError(f"cannot read the MNIST subset file {path}: {error}") from error
+        raise ValueError(
+            f"cannot read the MNIST subset file {path}: {error}"
+        ) from error
     if actual != MNIST_SUBSET_SHA256:
         raise ValueError(
             f"checksum mismatch for {path}: sha256 is {actual}, expected "
@@ -74,8 +78,14 @@ def load_mnist_subset(path: str | Path | None = None) -> tuple[np.ndarray, np.nd
         with np.load(path, allow_pickle=False) as archive:
             images, labels = archive["images"], archive["labels"]
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"cannot parse the MNIST subset file {path}: {error}") from error
-    if images.shape != (5000, 28, 28) or images.dtype != np.uint8 or labels.shape != (5000,):
+        raise ValueError(
+            f"cannot parse the MNIST subset file {path}: {error}"
+        ) from error
+    if (
+        images.shape != (5000, 28, 28)
+        or images.dtype != np.uint8
+        or labels.shape != (5000,)
+    ):
         raise ValueError(
             f"{path} holds images {images.shape} {images.dtype} and labels {labels.shape}; "
             "expected (5000, 28, 28) uint8 and (5000,)"

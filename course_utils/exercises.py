@@ -53,7 +53,11 @@ class Feedback:
         return self.correct
 
     def __repr__(self) -> str:
-        mark = {"correct": "[correct]", "incorrect": "[not yet]", "unattempted": "[to do]"}
+        mark = {
+            "correct": "[correct]",
+            "incorrect": "[not yet]",
+            "unattempted": "[to do]",
+        }
         return f"{mark[self.status]} {self.message}"
 
 
@@ -83,7 +87,9 @@ def as_real(answer: Any) -> float | None:
         return None
 
 
-def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9) -> Feedback:
+def compare(
+    answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9
+) -> Feedback:
     """Compare an answer with the expected value and say how close it is.
 
     Numbers and arrays are compared with ``np.allclose`` semantics and the report
@@ -95,23 +101,41 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
         ('correct', 'incorrect')
     """
     if answer is None or answer is Ellipsis:
-        return Feedback("unattempted", "no answer yet: replace ... with your answer and run the cell again")
+        return Feedback(
+            "unattempted",
+            "no answer yet: replace ... with your answer and run the cell again",
+        )
     if isinstance(expected, str):
         if not isinstance(answer, str):
-            return Feedback("incorrect", f"expected a string, got {type(answer).__name__}")
+            return Feedback(
+                "incorrect", f"expected a string, got {type(answer).__name__}"
+            )
         same = " ".join(answer.lower().split()) == " ".join(expected.lower().split())
-        return Feedback("correct", "matches") if same else Feedback("incorrect", f"got {answer!r}")
+        return (
+            Feedback("correct", "matches")
+            if same
+            else Feedback("incorrect", f"got {answer!r}")
+        )
     if isinstance(expected, (bool, np.bool_)):
         if not isinstance(answer, (bool, np.bool_)):
             return Feedback("incorrect", f"expected True or False, got {answer!r}")
-        return Feedback("correct", "matches") if answer == expected else Feedback("incorrect", f"got {answer!r}")
+        return (
+            Feedback("correct", "matches")
+            if answer == expected
+            else Feedback("incorrect", f"got {answer!r}")
+        )
     if isinstance(expected, (int, float, np.number, np.ndarray, list, tuple)):
         try:
             got = np.asarray(answer, dtype=np.float64)
         except OverflowError:
-            return Feedback("incorrect", "the answer is too large to be a floating-point number")
+            return Feedback(
+                "incorrect", "the answer is too large to be a floating-point number"
+            )
         except (TypeError, ValueError):
-            return Feedback("incorrect", f"expected a number or an array, got {type(answer).__name__}")
+            return Feedback(
+                "incorrect",
+                f"expected a number or an array, got {type(answer).__name__}",
+            )
         want = np.asarray(expected, dtype=np.float64)
         if got.shape != want.shape:
             return Feedback("incorrect", f"shape {got.shape}, expected {want.shape}")
@@ -121,11 +145,19 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
         if diff == 0.0:
             return Feedback("correct", "exact match")
         if np.allclose(got, want, rtol=rtol, atol=atol):
-            return Feedback("correct", f"approximately right (max difference {diff:.2g})")
+            return Feedback(
+                "correct", f"approximately right (max difference {diff:.2g})"
+            )
         scale = float(np.max(np.abs(want))) or 1.0
-        return Feedback("incorrect", f"max difference {diff:.3g} (relative {diff / scale:.2g})")
+        return Feedback(
+            "incorrect", f"max difference {diff:.3g} (relative {diff / scale:.2g})"
+        )
     same = answer == expected
-    return Feedback("correct", "matches") if same else Feedback("incorrect", f"got {answer!r}")
+    return (
+        Feedback("correct", "matches")
+        if same
+        else Feedback("incorrect", f"got {answer!r}")
+    )
 
 
 @dataclass
@@ -175,7 +207,9 @@ class Exercise:
             if self.judge is not None:
                 return self.judge(answer, expected)
             return compare(answer, expected, rtol=self.rtol, atol=self.atol)
-        except Exception as error:  # a learner's odd answer must get feedback, not a traceback
+        except (
+            Exception
+        ) as error:  # a learner's odd answer must get feedback, not a traceback
             return Feedback(
                 "incorrect",
                 f"could not judge this answer ({type(error).__name__}: {error}); "
@@ -217,7 +251,9 @@ def load(lesson: str) -> ExerciseSet:
         ValueError: ``lesson`` is not two digits, or that lesson has no exercises module.
     """
     if not isinstance(lesson, str):
-        raise TypeError(f"lesson must be a str such as '00', got {type(lesson).__name__}")
+        raise TypeError(
+            f"lesson must be a str such as '00', got {type(lesson).__name__}"
+        )
     if len(lesson) != 2 or not lesson.isdigit():
         raise ValueError(f"lesson must be two digits such as '00', got {lesson!r}")
     try:

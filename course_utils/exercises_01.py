@@ -23,17 +23,21 @@ SHRINK = 1e-6
 def _reference_1():
     import numpy as np
 
-    hessian = np.array([[24.0, 16.0], [16.0, 24.0]])   # 2 P^T P of the stripe image, as in the lesson
-    target_kernel = np.array([1.0, 1.0])               # w*: the kernel that made the target
+    hessian = np.array(
+        [[24.0, 16.0], [16.0, 24.0]]
+    )  # 2 P^T P of the stripe image, as in the lesson
+    target_kernel = np.array([1.0, 1.0])  # w*: the kernel that made the target
     start, lr, steps = np.array([-0.1, 0.4]), 0.03, 10
     # w_t = w* + (I - lr H)^t (w0 - w*): the sum direction shrinks by 0.2 per step, the
     # difference direction by 0.76, so only 0.76^10 = 0.064 of the start's difference is left.
     step_matrix = np.eye(2) - lr * hessian
-    return target_kernel + np.linalg.matrix_power(step_matrix, steps) @ (start - target_kernel)
+    return target_kernel + np.linalg.matrix_power(step_matrix, steps) @ (
+        start - target_kernel
+    )
 
 
 def _reference_2():
-    eigenvalues = (8.0, 40.0)   # of the stripe image's Hessian
+    eigenvalues = (8.0, 40.0)  # of the stripe image's Hessian
     # The worst-case factor max |1 - lr * lambda| is smallest where the two factors balance:
     # 1 - lr * 8 = -(1 - lr * 40), i.e. lr = 2 / (8 + 40) = 1/24, with factor 2/3.
     return 2 / (eigenvalues[0] + eigenvalues[1])
@@ -69,9 +73,13 @@ def _judge_2(answer: Any, expected: float) -> Feedback:
     if lr is None:
         shape = getattr(answer, "shape", None)
         got = f"an array of shape {tuple(shape)}" if shape else type(answer).__name__
-        return Feedback("incorrect", f"expected a single number (a learning rate), got {got}")
+        return Feedback(
+            "incorrect", f"expected a single number (a learning rate), got {got}"
+        )
     if not math.isfinite(lr) or lr <= 0:
-        return Feedback("incorrect", f"a learning rate must be positive and finite, got {lr!r}")
+        return Feedback(
+            "incorrect", f"a learning rate must be positive and finite, got {lr!r}"
+        )
     best = steps_to_shrink(expected)
     factor = worst_case_factor(lr)
     steps = steps_to_shrink(lr)
@@ -105,9 +113,19 @@ def two_by_two_patches(image: np.ndarray) -> np.ndarray:
 _SIMPLE_KERNELS = [
     np.array(k, dtype=np.float64).reshape(4)
     for k in (
-        [[1, 0], [-1, 0]], [[0, 1], [0, -1]], [[1, -1], [0, 0]], [[0, 0], [1, -1]],
-        [[1, 0], [0, -1]], [[0, 1], [-1, 0]], [[1, -1], [-1, 1]], [[1, 1], [-1, -1]],
-        [[1, -1], [1, -1]], [[1, 0], [0, 0]], [[0, 1], [0, 0]], [[0, 0], [1, 0]], [[0, 0], [0, 1]],
+        [[1, 0], [-1, 0]],
+        [[0, 1], [0, -1]],
+        [[1, -1], [0, 0]],
+        [[0, 0], [1, -1]],
+        [[1, 0], [0, -1]],
+        [[0, 1], [-1, 0]],
+        [[1, -1], [-1, 1]],
+        [[1, 1], [-1, -1]],
+        [[1, -1], [1, -1]],
+        [[1, 0], [0, 0]],
+        [[0, 1], [0, 0]],
+        [[0, 0], [1, 0]],
+        [[0, 0], [0, 1]],
     )
 ]
 
@@ -130,9 +148,14 @@ def _judge_3(answer: Any, expected: np.ndarray) -> Feedback:
     try:
         image = np.asarray(answer, dtype=np.float64)
     except (TypeError, ValueError):
-        return Feedback("incorrect", f"expected a 2-D array of numbers, got {type(answer).__name__}")
+        return Feedback(
+            "incorrect", f"expected a 2-D array of numbers, got {type(answer).__name__}"
+        )
     if image.ndim != 2 or min(image.shape) < 2:
-        return Feedback("incorrect", f"expected a 2-D image of at least 2x2, got shape {image.shape}")
+        return Feedback(
+            "incorrect",
+            f"expected a 2-D image of at least 2x2, got shape {image.shape}",
+        )
     if not np.all(np.isfinite(image)):
         return Feedback("incorrect", "the image contains nan or inf")
     patches = two_by_two_patches(image)

@@ -44,11 +44,13 @@ def _reference_1():
 def _reference_2():
     import keras
 
-    kernel = keras.initializers.GlorotUniform(seed=0)(shape=(64, 64, 1, 1), dtype="float64")
+    kernel = keras.initializers.GlorotUniform(seed=0)(
+        shape=(64, 64, 1, 1), dtype="float64"
+    )
     kernel = np.asarray(kernel)[:, :, 0, 0]
     frequency = np.fft.fftfreq(64)
     radius = np.hypot(frequency[:, None], frequency[None, :])
-    energy = np.abs(np.fft.fft2(kernel)) ** 2      # Parseval: sums to 64*64 * ||kernel||^2
+    energy = np.abs(np.fft.fft2(kernel)) ** 2  # Parseval: sums to 64*64 * ||kernel||^2
     return float(energy[radius >= 0.3].sum() / energy.sum())
 
 
@@ -60,7 +62,9 @@ def _reference_3():
     from course_utils.kernels import gaussian_kernel
 
     x = images_at("white_noise", range(4), 32, seed=0)
-    y = signal.fftconvolve(x, gaussian_kernel(32, 1.75)[np.newaxis], mode="same", axes=(1, 2))
+    y = signal.fftconvolve(
+        x, gaussian_kernel(32, 1.75)[np.newaxis], mode="same", axes=(1, 2)
+    )
     for s in range(1, 33, 2):
         w = least_squares_kernel(x, y, (s, s))
         # for odd s, TensorFlow's SAME cross-correlation is correlate2d's centred 'same'

@@ -42,7 +42,9 @@ def _as_float_array(answer: Any, wanted: str) -> tuple[np.ndarray | None, str]:
         got = np.asarray(answer, dtype=np.float64)
     except OverflowError:
         return None, "that number is too large for a float (above 1.8e308)"
-    except Exception:  # TypeError, ValueError (ragged lists) and whatever odd objects raise
+    except (
+        Exception
+    ):  # TypeError, ValueError (ragged lists) and whatever odd objects raise
         return None, f"expected {wanted}, got {type(answer).__name__}"
     if not np.all(np.isfinite(got)):
         return None, "the answer contains nan or inf"
@@ -101,7 +103,10 @@ def _judge_3(answer: Any, expected: tuple[float, float]) -> Feedback:
     if got is None:
         return Feedback("incorrect", problem)
     if got.shape != (2,):
-        return Feedback("incorrect", f"expected a pair (grey levels, relative change), got shape {got.shape}")
+        return Feedback(
+            "incorrect",
+            f"expected a pair (grey levels, relative change), got shape {got.shape}",
+        )
     grey, relative = (float(x) for x in got)
     verdict = compare(got, np.asarray(expected), rtol=1e-3, atol=1e-9)
     if verdict.correct:
@@ -109,21 +114,33 @@ def _judge_3(answer: Any, expected: tuple[float, float]) -> Feedback:
     before, after = trap_kernels()
     notes = []
     if grey != expected[0]:
-        notes.append(f"grey levels: {grey:g}, but the two drawn grids are identical pixel for pixel")
+        notes.append(
+            f"grey levels: {grey:g}, but the two drawn grids are identical pixel for pixel"
+        )
     if not np.isclose(relative, expected[1], rtol=1e-3, atol=1e-9):
         slips = {
-            "the largest change of one weight, max|after - before|": np.max(np.abs(after - before)),
-            "the change of the norm, not the norm of the change":
-                np.linalg.norm(after) / np.linalg.norm(before) - 1,
-            "a difference of the largest sizes, max|after| - max|before|":
-                np.max(np.abs(after)) - np.max(np.abs(before)),
+            "the largest change of one weight, max|after - before|": np.max(
+                np.abs(after - before)
+            ),
+            "the change of the norm, not the norm of the change": np.linalg.norm(after)
+            / np.linalg.norm(before)
+            - 1,
+            "a difference of the largest sizes, max|after| - max|before|": np.max(
+                np.abs(after)
+            )
+            - np.max(np.abs(before)),
             "measured on the drawn grid, not on the weights": 0.0,
         }
-        named = [name for name, value in slips.items()
-                 if np.isclose(abs(relative), abs(value), rtol=1e-3, atol=1e-9)]
+        named = [
+            name
+            for name, value in slips.items()
+            if np.isclose(abs(relative), abs(value), rtol=1e-3, atol=1e-9)
+        ]
         what = f" (that is {named[0]})" if named else ""
-        notes.append(f"relative change: {relative:.4g}{what}; the question asks for "
-                     "||after - before|| / ||before|| over all weights")
+        notes.append(
+            f"relative change: {relative:.4g}{what}; the question asks for "
+            "||after - before|| / ||before|| over all weights"
+        )
     return Feedback("incorrect", "; ".join(notes) or verdict.message)
 
 

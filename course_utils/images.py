@@ -118,10 +118,17 @@ def cartoon_images(
     """
     n, size = _check_count_size(n, size)
     rng = _check_rng(rng)
-    if isinstance(shapes, bool) or not isinstance(shapes, (int, np.integer)) or shapes < 0:
+    if (
+        isinstance(shapes, bool)
+        or not isinstance(shapes, (int, np.integer))
+        or shapes < 0
+    ):
         raise ValueError(f"shapes must be an int >= 0, got {shapes!r}")
-    if not (isinstance(edge_sigma, (int, float, np.number)) and np.isfinite(edge_sigma)
-            and edge_sigma >= 0):
+    if not (
+        isinstance(edge_sigma, (int, float, np.number))
+        and np.isfinite(edge_sigma)
+        and edge_sigma >= 0
+    ):
         raise ValueError(f"edge_sigma must be a finite number >= 0, got {edge_sigma!r}")
     images = np.empty((n, size, size))
     for i in range(n):
@@ -132,13 +139,23 @@ def cartoon_images(
         is_ellipse = rng.random(shapes) < 0.5
         for (r0, c0), (a, b), level, ellipse in zip(centres, radii, levels, is_ellipse):
             # only the shape's bounding box is evaluated: 256x256 images stay cheap
-            top, bottom = max(0, int(np.ceil(r0 - a))), min(size, int(np.floor(r0 + a)) + 1)
-            left, right = max(0, int(np.ceil(c0 - b))), min(size, int(np.floor(c0 + b)) + 1)
+            top, bottom = (
+                max(0, int(np.ceil(r0 - a))),
+                min(size, int(np.floor(r0 + a)) + 1),
+            )
+            left, right = (
+                max(0, int(np.ceil(c0 - b))),
+                min(size, int(np.floor(c0 + b)) + 1),
+            )
             if top >= bottom or left >= right:
                 continue
             dr = (np.arange(top, bottom) - r0)[:, None] / a
             dc = (np.arange(left, right) - c0)[None, :] / b
-            inside = (dr**2 + dc**2 <= 1.0) if ellipse else (np.abs(dr) <= 1) & (np.abs(dc) <= 1)
+            inside = (
+                (dr**2 + dc**2 <= 1.0)
+                if ellipse
+                else (np.abs(dr) <= 1) & (np.abs(dc) <= 1)
+            )
             image[top:bottom, left:right][inside] = level
         if edge_sigma > 0:
             image = ndimage.gaussian_filter(image, float(edge_sigma), mode="nearest")
@@ -202,7 +219,9 @@ def images_at(family: str, indices, size: int, seed: int) -> np.ndarray:
     _check_count_size(0, size)
     out = np.empty((index_array.size, int(size), int(size)))
     for k, index in enumerate(index_array):
-        out[k] = make_images(family, 1, size, np.random.default_rng([int(seed), int(index)]))[0]
+        out[k] = make_images(
+            family, 1, size, np.random.default_rng([int(seed), int(index)])
+        )[0]
     return out
 
 
@@ -252,7 +271,9 @@ class ImageCache:
         >>> cache.close()
     """
 
-    def __init__(self, family: str, n: int, size: int, seed: int, *, folder: str | None = None):
+    def __init__(
+        self, family: str, n: int, size: int, seed: int, *, folder: str | None = None
+    ):
         if family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
         n, size = _check_count_size(n, size)
@@ -271,7 +292,7 @@ class ImageCache:
         self._target: Callable | None = None
         self._target_file = None
         self._target_stored = np.zeros(n, dtype=bool)
-        self._lock = threading.Lock()     # one file position: reads and writes take turns
+        self._lock = threading.Lock()  # one file position: reads and writes take turns
 
     @property
     def made(self) -> int:
@@ -281,8 +302,10 @@ class ImageCache:
         return self.n
 
     def __repr__(self) -> str:
-        return (f"ImageCache({self.family!r}, n={self.n}, size={self.size}, seed={self.seed}; "
-                f"{self.made} made)")
+        return (
+            f"ImageCache({self.family!r}, n={self.n}, size={self.size}, seed={self.seed}; "
+            f"{self.made} made)"
+        )
 
     def close(self) -> None:
         """Close and delete the files (also done when the cache is garbage-collected)."""
@@ -309,12 +332,14 @@ class ImageCache:
         index_array = self._indices(indices)
         new = np.unique(index_array[~self._stored[index_array]])
         made = images_at(self.family, new, self.size, self.seed) if new.size else []
-        with self._lock:                  # threads may read ahead; making images runs outside
+        with self._lock:  # threads may read ahead; making images runs outside
             self._write(self._file, new, made)
             self._stored[new] = True
             return self._read(self._file, index_array)
 
-    def pairs(self, indices, target: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def pairs(
+        self, indices, target: Callable[[np.ndarray], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Images and their targets ``(x, target(x))``, each target computed only once.
 
         Args:
@@ -323,13 +348,20 @@ class ImageCache:
                 same shape (for example the blurred images); the same function every call.
         """
         if not callable(target):
-            raise TypeError(f"target must be a function of a batch of images, got {type(target).__name__}")
+            raise TypeError(
+                f"target must be a function of a batch of images, got {type(target).__name__}"
+            )
         with self._lock:
             if self._target_file is None:
-                self._target, self._target_file = target, tempfile.TemporaryFile(dir=self._folder)
+                self._target, self._target_file = (
+                    target,
+                    tempfile.TemporaryFile(dir=self._folder),
+                )
             elif target is not self._target:
-                raise ValueError("pairs() was called with a different target function than before; "
-                                 "stored targets would mix two functions (make a new ImageCache)")
+                raise ValueError(
+                    "pairs() was called with a different target function than before; "
+                    "stored targets would mix two functions (make a new ImageCache)"
+                )
         x = self[indices]
         index_array = self._indices(indices)
         new = np.unique(index_array[~self._target_stored[index_array]])
@@ -338,8 +370,10 @@ class ImageCache:
                 x_new = self._read(self._file, new)
             y_new = np.asarray(target(x_new), dtype=np.float64)
             if y_new.shape != x_new.shape:
-                raise ValueError(f"target must return one {self.size}x{self.size} array per image, "
-                                 f"shape {x_new.shape}; got shape {y_new.shape}")
+                raise ValueError(
+                    f"target must return one {self.size}x{self.size} array per image, "
+                    f"shape {x_new.shape}; got shape {y_new.shape}"
+                )
             with self._lock:
                 self._write(self._target_file, new, y_new)
                 self._target_stored[new] = True

@@ -38,7 +38,9 @@ def gaussian_kernel(size: int, sigma: float) -> np.ndarray:
         raise TypeError(f"size must be an int, got {type(size).__name__}")
     if size < 1:
         raise ValueError(f"size must be >= 1, got {size}")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)):
+    if isinstance(sigma, bool) or not isinstance(
+        sigma, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"sigma must be a real number, got {type(sigma).__name__}")
     if not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be positive and finite, got {sigma}")

@@ -22,7 +22,9 @@ from matplotlib.figure import Figure
 DIVERGING = "RdBu_r"
 
 
-def _as_2d_list(arrays: Sequence[np.ndarray] | np.ndarray, name: str) -> list[np.ndarray]:
+def _as_2d_list(
+    arrays: Sequence[np.ndarray] | np.ndarray, name: str
+) -> list[np.ndarray]:
     if isinstance(arrays, np.ndarray) and arrays.ndim == 2:
         arrays = [arrays]
     result = []
@@ -31,16 +33,22 @@ def _as_2d_list(arrays: Sequence[np.ndarray] | np.ndarray, name: str) -> list[np
         if a.ndim == 3 and a.shape[-1] == 1:
             a = a[..., 0]
         if a.ndim != 2:
-            raise ValueError(f"{name}[{i}] must be 2-D (H, W) or (H, W, 1), got shape {a.shape}")
+            raise ValueError(
+                f"{name}[{i}] must be 2-D (H, W) or (H, W, 1), got shape {a.shape}"
+            )
         result.append(a.astype(np.float64))
     if not result:
         raise ValueError(f"{name} is empty: pass at least one 2-D array")
     return result
 
 
-def _axes_for(count: int, axes: Sequence[Axes] | Axes | None, width: float) -> tuple[Figure, list[Axes]]:
+def _axes_for(
+    count: int, axes: Sequence[Axes] | Axes | None, width: float
+) -> tuple[Figure, list[Axes]]:
     if axes is None:
-        fig, made = plt.subplots(1, count, figsize=(width * count + 0.6, width), squeeze=False)
+        fig, made = plt.subplots(
+            1, count, figsize=(width * count + 0.6, width), squeeze=False
+        )
         return fig, list(made[0])
     axes = [axes] if isinstance(axes, Axes) else list(axes)
     if len(axes) != count:
@@ -51,8 +59,15 @@ def _axes_for(count: int, axes: Sequence[Axes] | Axes | None, width: float) -> t
 def _annotate(ax: Axes, a: np.ndarray, limit: float, fmt: str) -> None:
     for (r, c), v in np.ndenumerate(a):
         dark = abs(v) > 0.6 * limit
-        ax.text(c, r, format(v, fmt), ha="center", va="center", fontsize=7,
-                color="white" if dark else "black")
+        ax.text(
+            c,
+            r,
+            format(v, fmt),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if dark else "black",
+        )
 
 
 def show_kernels(
@@ -83,7 +98,11 @@ def show_kernels(
     arrays = _as_2d_list(kernels, "kernels")
     if titles is not None and len(titles) != len(arrays):
         raise ValueError(f"got {len(titles)} titles for {len(arrays)} kernels")
-    limit = float(vmax) if vmax is not None else max(float(np.max(np.abs(a))) for a in arrays)
+    limit = (
+        float(vmax)
+        if vmax is not None
+        else max(float(np.max(np.abs(a))) for a in arrays)
+    )
     limit = limit or 1.0
     if annotate is None:
         annotate = all(a.size <= 36 for a in arrays)
@@ -143,8 +162,15 @@ def show_images(
                 _annotate(ax, a, limit, fmt)
             else:  # grey scale: dark text on bright cells, bright text on dark ones
                 for (r, c), v in np.ndenumerate(a):
-                    ax.text(c, r, format(v, fmt), ha="center", va="center", fontsize=7,
-                            color="black" if v > 0.5 * limit else "white")
+                    ax.text(
+                        c,
+                        r,
+                        format(v, fmt),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="black" if v > 0.5 * limit else "white",
+                    )
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None:
@@ -196,22 +222,32 @@ def filter_grid_image(
         (28, 56)
     """
     k = np.asarray(kernels)
-    if not (np.issubdtype(k.dtype, np.number) and not np.issubdtype(k.dtype, np.complexfloating)):
+    if not (
+        np.issubdtype(k.dtype, np.number)
+        and not np.issubdtype(k.dtype, np.complexfloating)
+    ):
         raise TypeError(f"kernels must be a real numeric array, got dtype {k.dtype}")
     if k.ndim == 4:
         if k.shape[2] != 1:
             raise ValueError(
                 f"kernels must have one input channel, got shape {k.shape} "
-                f"({k.shape[2]} channels); draw one channel with kernels[:, :, c:c + 1, :]")
+                f"({k.shape[2]} channels); draw one channel with kernels[:, :, c:c + 1, :]"
+            )
         k = k[:, :, 0, :]
     if k.ndim != 3 or min(k.shape) < 1:
-        raise ValueError(f"kernels must have shape (kh, kw, 1, n) or (kh, kw, n), got {np.shape(kernels)}")
+        raise ValueError(
+            f"kernels must have shape (kh, kw, 1, n) or (kh, kw, n), got {np.shape(kernels)}"
+        )
     if not np.all(np.isfinite(k)):
         raise ValueError("kernels contain nan or inf")
     if normalize not in GRID_NORMALIZATIONS:
-        raise ValueError(f"normalize must be 'tensor', 'filter' or None, got {normalize!r}")
+        raise ValueError(
+            f"normalize must be 'tensor', 'filter' or None, got {normalize!r}"
+        )
     for name, value in (("pad", pad), ("rows", rows)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, np.integer))
+        ):
             raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if pad < 0:
         raise ValueError(f"pad must be >= 0, got {pad}")
@@ -235,7 +271,7 @@ def filter_grid_image(
     grid = np.full((rows * cell_h, cols * cell_w), np.nan)
     for i in range(n):
         top, left = (i // cols) * cell_h + pad, (i % cols) * cell_w + pad
-        grid[top:top + kh, left:left + kw] = k[:, :, i]
+        grid[top : top + kh, left : left + kw] = k[:, :, i]
     return grid
 
 
@@ -285,7 +321,8 @@ def filter_grid(
     """
     if normalize is not None and (vmin is not None or vmax is not None):
         raise ValueError(
-            f"vmin/vmax set the colour limits of raw values: use normalize=None, got normalize={normalize!r}")
+            f"vmin/vmax set the colour limits of raw values: use normalize=None, got normalize={normalize!r}"
+        )
     grid = filter_grid_image(kernels, normalize=normalize, pad=pad, rows=rows)
     if normalize is None:
         limit = float(np.nanmax(np.abs(grid))) or 1.0
@@ -296,9 +333,13 @@ def filter_grid(
         cmap = plt.get_cmap(DIVERGING).with_extremes(bad="0.85")
     else:
         low, high = 0.0, 1.0
-        cmap = plt.get_cmap("gray").with_extremes(bad="black")  # black borders, as the original
+        cmap = plt.get_cmap("gray").with_extremes(
+            bad="black"
+        )  # black borders, as the original
     if ax is None:
-        fig, ax = plt.subplots(figsize=(width, width * grid.shape[0] / grid.shape[1] + 0.4))
+        fig, ax = plt.subplots(
+            figsize=(width, width * grid.shape[0] / grid.shape[1] + 0.4)
+        )
     else:
         fig = ax.figure
     image = ax.imshow(grid, cmap=cmap, vmin=low, vmax=high)

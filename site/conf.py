@@ -15,24 +15,30 @@ extensions = ["myst_nb", "sphinx_copybutton"]
 exclude_patterns = ["_extra", "_static", "_templates", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
-html_extra_path = ["_extra"]          # notebooks/NN_*.ipynb: each lesson's download, byte for byte
+html_extra_path = [
+    "_extra"
+]  # notebooks/NN_*.ipynb: each lesson's download, byte for byte
 html_css_files = ["course.css"]
 html_title = project
 html_logo = "_static/favicon.svg"
-html_favicon = "_static/favicon.svg"      # also spares the browser's request for /favicon.ico
-html_copy_source = False              # the download link serves the original notebook instead
+html_favicon = (
+    "_static/favicon.svg"  # also spares the browser's request for /favicon.ico
+)
+html_copy_source = False  # the download link serves the original notebook instead
 html_show_sourcelink = False
 html_last_updated_fmt = None
 
 # Notebooks: render what is stored, never execute.
 nb_execution_mode = "off"
-nb_output_stderr = "remove"           # TensorFlow's start-up lines never reach the page
+nb_output_stderr = "remove"  # TensorFlow's start-up lines never reach the page
 nb_merge_streams = True
-nb_render_markdown_format = "myst"     # Markdown outputs (generated tables) render as tables
-nb_ipywidgets_js = {}                 # no require.js / widget manager from a CDN
+nb_render_markdown_format = (
+    "myst"  # Markdown outputs (generated tables) render as tables
+)
+nb_ipywidgets_js = {}  # no require.js / widget manager from a CDN
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
-suppress_warnings = ["myst.header"]   # lessons use ### under ## freely
+suppress_warnings = ["myst.header"]  # lessons use ### under ## freely
 
 # Math: MathJax 3.2.2 served from _static/mathjax (TeX to SVG; the glyphs are inside the script).
 # MyST marks dollar-math pages tex2jax_ignore so that no stray $ is read as math, and lists its
@@ -53,7 +59,7 @@ html_theme_options = {
     "home_page_in_toc": True,
     "show_navbar_depth": 1,
     "show_toc_level": 2,
-    "use_download_button": False,      # our "Run this lesson" box links the .ipynb
+    "use_download_button": False,  # our "Run this lesson" box links the .ipynb
     "use_fullscreen_button": True,
     "use_repository_button": False,
     "use_issues_button": False,
@@ -64,7 +70,11 @@ html_theme_options = {
     "show_prev_next": True,
     "footer_content_items": ["copyright.html", "extra-footer.html"],
     "extra_footer": "Built from the stored notebooks; every output and figure comes from a real run "
-                    "at quick scale, seed 0.",
+    "at quick scale, seed 0.",
 }
-html_context = {"default_mode": "light"}   # an empty mode makes the theme log a console error
-html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html"]}
+html_context = {
+    "default_mode": "light"
+}  # an empty mode makes the theme log a console error
+html_sidebars = {
+    "**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html"]
+}

@@ -17,7 +17,12 @@ def test_conv_output_size_matches_tensorflow(padding, stride):
                 continue
             w = tf.zeros((k, k, 1, 1))
             got = tf.nn.conv2d(x, w, strides=stride, padding=padding).shape[1]
-            assert conv_output_size(n, k, stride, padding) == got, (n, k, stride, padding)
+            assert conv_output_size(n, k, stride, padding) == got, (
+                n,
+                k,
+                stride,
+                padding,
+            )
 
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
@@ -35,7 +40,9 @@ def test_conv_output_size_hand_worked_cases():
     assert conv_output_size(28, 5) == 24
     assert conv_output_size(28, 5, stride=2, padding="SAME") == 14
     assert conv_output_size(7, 3, stride=2) == 3
-    assert conv_output_size(3, 5, padding="same") == 3  # SAME allows a kernel larger than the input
+    assert (
+        conv_output_size(3, 5, padding="same") == 3
+    )  # SAME allows a kernel larger than the input
 
 
 def test_conv_output_size_accepts_numpy_integers():
@@ -49,7 +56,10 @@ def test_conv_output_size_accepts_numpy_integers():
         ((0, 1), r"n must be a positive int, got 0"),
         ((5, 0), r"k must be a positive int, got 0"),
         ((5, 2, 0), r"stride must be a positive int, got 0"),
-        ((5, 2, 1, "full"), r"padding must be 'valid' or 'same' \(any case\), got 'full'"),
+        (
+            (5, 2, 1, "full"),
+            r"padding must be 'valid' or 'same' \(any case\), got 'full'",
+        ),
     ],
 )
 def test_conv_output_size_rejects_bad_values(args, message):
@@ -59,8 +69,11 @@ def test_conv_output_size_rejects_bad_values(args, message):
 
 @pytest.mark.parametrize(
     "args, message",
-    [((5.0, 2), "n must be an int, got float"), ((5, True), "k must be an int, got bool"),
-     ((5, 2, 1, None), "padding must be a str, got NoneType")],
+    [
+        ((5.0, 2), "n must be an int, got float"),
+        ((5, True), "k must be an int, got bool"),
+        ((5, 2, 1, None), "padding must be a str, got NoneType"),
+    ],
 )
 def test_conv_output_size_rejects_bad_types(args, message):
     with pytest.raises(TypeError, match=message):

@@ -36,14 +36,18 @@ def patch_matrix(x, kh, kw, padding):
 
 
 def lstsq_oracle(x, y, kh, kw, padding):
-    solution = np.linalg.lstsq(patch_matrix(x, kh, kw, padding), y.ravel(), rcond=None)[0]
+    solution = np.linalg.lstsq(patch_matrix(x, kh, kw, padding), y.ravel(), rcond=None)[
+        0
+    ]
     return solution.reshape(kh, kw)
 
 
 def tf_conv(x, kernel, padding):
     import tensorflow as tf
 
-    out = tf.nn.conv2d(x[..., None], kernel.reshape(kernel.shape[:2] + (1, 1)), 1, padding)
+    out = tf.nn.conv2d(
+        x[..., None], kernel.reshape(kernel.shape[:2] + (1, 1)), 1, padding
+    )
     return out.numpy()[..., 0]
 
 
@@ -62,9 +66,13 @@ def test_matches_lstsq_on_the_explicit_patch_matrix(method, kh, kw, padding, n, 
     rng = np.random.default_rng(kh * 10 + kw)
     x = rng.standard_normal((n, size, size))
     out = (size, size) if padding == "SAME" else (size - kh + 1, size - kw + 1)
-    y = rng.standard_normal((n,) + out)  # inconsistent targets: a genuine least-squares fit
+    y = rng.standard_normal(
+        (n,) + out
+    )  # inconsistent targets: a genuine least-squares fit
     got = least_squares_kernel(x, y, (kh, kw), padding, method=method)
-    np.testing.assert_allclose(got, lstsq_oracle(x, y, kh, kw, padding), rtol=0, atol=1e-11)
+    np.testing.assert_allclose(
+        got, lstsq_oracle(x, y, kh, kw, padding), rtol=0, atol=1e-11
+    )
 
 
 @pytest.mark.parametrize("kh, kw, padding, n, size", CASES)
@@ -80,12 +88,16 @@ def test_recovers_the_kernel_that_made_y_through_tf_conv2d(kh, kw, padding, n, s
 
 def test_large_kernel_on_smooth_images_uses_cg_and_reproduces_y():
     rng = np.random.default_rng(3)
-    x = signal.fftconvolve(rng.standard_normal((4, 48, 48)), gaussian_kernel(7, 1.0)[None], mode="same")
+    x = signal.fftconvolve(
+        rng.standard_normal((4, 48, 48)), gaussian_kernel(7, 1.0)[None], mode="same"
+    )
     true = rng.standard_normal((40, 40)) * gaussian_kernel(40, 6.0)
     y = tf_conv(x, true, "SAME")
     got, info = least_squares_kernel(x, y, (40, 40), return_info=True)
     assert info["method"] == "cg" and info["converged"]
-    np.testing.assert_allclose(tf_conv(x, got, "SAME"), y, rtol=0, atol=1e-8 * np.abs(y).max())
+    np.testing.assert_allclose(
+        tf_conv(x, got, "SAME"), y, rtol=0, atol=1e-8 * np.abs(y).max()
+    )
 
 
 def test_accepts_channel_axis_and_four_dimensional_kernel_shape():
@@ -118,12 +130,17 @@ def test_entries_that_only_meet_padding_are_zero(method):
 def test_returns_the_minimum_norm_solution_when_underdetermined(kwargs):
     # VALID: 4 equations, 25 unknowns; SAME 6x6 kernel on one 3x3 image: 9 equations.
     rng = np.random.default_rng(2)
-    for shape, kernel, padding in [((1, 6, 6), (5, 5), "VALID"), ((1, 3, 3), (6, 6), "SAME")]:
+    for shape, kernel, padding in [
+        ((1, 6, 6), (5, 5), "VALID"),
+        ((1, 3, 3), (6, 6), "SAME"),
+    ]:
         x = rng.standard_normal(shape)
         out = (shape[1] - kernel[0] + 1,) * 2 if padding == "VALID" else shape[1:]
         y = rng.standard_normal((1,) + out)
         got = least_squares_kernel(x, y, kernel, padding, **kwargs)
-        np.testing.assert_allclose(got, lstsq_oracle(x, y, *kernel, padding), atol=1e-12)
+        np.testing.assert_allclose(
+            got, lstsq_oracle(x, y, *kernel, padding), atol=1e-12
+        )
 
 
 def test_preconditioned_cg_still_fits_underdetermined_data_exactly():
@@ -132,7 +149,9 @@ def test_preconditioned_cg_still_fits_underdetermined_data_exactly():
     y = rng.standard_normal((1, 2, 2))
     got = least_squares_kernel(x, y, (5, 5), "VALID", method="cg")
     np.testing.assert_allclose(tf_conv(x, got, "VALID"), y, atol=1e-12)
-    assert np.linalg.norm(got) >= np.linalg.norm(lstsq_oracle(x, y, 5, 5, "VALID")) - 1e-12
+    assert (
+        np.linalg.norm(got) >= np.linalg.norm(lstsq_oracle(x, y, 5, 5, "VALID")) - 1e-12
+    )
 
 
 def test_even_gaussian_from_convolve2d_is_recovered_flipped_and_shifted():
@@ -178,13 +197,23 @@ def test_warns_when_cg_runs_out_of_iterations():
         ((2, 8, 8, 2), (2, 8, 8), (3, 3), "SAME", r"got shape \(2, 8, 8, 2\)"),
         ((2, 4, 4), (2, 0, 0), (5, 5), "VALID", "kernel must fit"),
         ((2, 8, 8), (2, 8, 8), (3,), "SAME", "kernel_shape must be"),
-        ((2, 8, 8), (2, 8, 8), (3, 3, 2, 1), "SAME", "one input and one output channel"),
+        (
+            (2, 8, 8),
+            (2, 8, 8),
+            (3, 3, 2, 1),
+            "SAME",
+            "one input and one output channel",
+        ),
         ((2, 8, 8), (2, 8, 8), (3, 3), "FULL", "padding must be 'SAME' or 'VALID'"),
     ],
 )
-def test_inconsistent_shapes_raise_value_error(x_shape, y_shape, kernel_shape, padding, message):
+def test_inconsistent_shapes_raise_value_error(
+    x_shape, y_shape, kernel_shape, padding, message
+):
     with pytest.raises(ValueError, match=message):
-        least_squares_kernel(np.zeros(x_shape), np.zeros(y_shape), kernel_shape, padding)
+        least_squares_kernel(
+            np.zeros(x_shape), np.zeros(y_shape), kernel_shape, padding
+        )
 
 
 def test_bad_types_and_values_raise():
@@ -206,4 +235,6 @@ def test_bad_types_and_values_raise():
 def test_zero_targets_give_the_zero_kernel():
     x = np.random.default_rng(0).standard_normal((2, 8, 8))
     for method in ("direct", "cg"):
-        assert np.all(least_squares_kernel(x, np.zeros_like(x), (3, 3), method=method) == 0)
+        assert np.all(
+            least_squares_kernel(x, np.zeros_like(x), (3, 3), method=method) == 0
+        )

@@ -14,49 +14,102 @@ import bench  # noqa: E402
 
 def make_notebook(path: Path, sources: list[str]) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
 def test_bench_runs_each_scale_and_reads_the_fft_speedup(tmp_path):
     path = tmp_path / "02_toy.ipynb"
-    make_notebook(path, [
-        "import os\nscale = os.environ['COURSE_SCALE']",
-        "size = 64 if scale == 'full' else 32\n"
-        "print(f'speed-up of FFT over direct conv2d at {size}x{size}: 123x "
-        "(direct 0.456 s/step, FFT 0.00371 s/step)')",
-    ])
+    make_notebook(
+        path,
+        [
+            "import os\nscale = os.environ['COURSE_SCALE']",
+            "size = 64 if scale == 'full' else 32\n"
+            "print(f'speed-up of FFT over direct conv2d at {size}x{size}: 123x "
+            "(direct 0.456 s/step, FFT 0.00371 s/step)')",
+        ],
+    )
     report = tmp_path / "bench.json"
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), str(path),
-                             "--report", str(report), "--keep", str(tmp_path / "keep")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "bench.py"),
+            str(path),
+            "--report",
+            str(report),
+            "--keep",
+            str(tmp_path / "keep"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(report.read_text())
     assert [(r["lesson"], r["scale"], r["ok"]) for r in data["runs"]] == [
-        ("02_toy", "quick", True), ("02_toy", "full", True)]
+        ("02_toy", "quick", True),
+        ("02_toy", "full", True),
+    ]
     assert all(r["seconds"] > 0 and r["peak_mb"] > 0 for r in data["runs"])
     speedup = data["lesson02_fft_speedup"]
     assert (speedup["scale"], speedup["size"], speedup["ratio"]) == ("full", 64, 123.0)
-    assert speedup["direct_s_per_step"] == 0.456 and speedup["fft_s_per_step"] == 0.00371
+    assert (
+        speedup["direct_s_per_step"] == 0.456 and speedup["fft_s_per_step"] == 0.00371
+    )
     assert data["machine"]["cores"] >= 1
-    assert "02_toy" in result.stdout and "speed-up of FFT over direct conv2d at 64x64" in result.stdout
+    assert (
+        "02_toy" in result.stdout
+        and "speed-up of FFT over direct conv2d at 64x64" in result.stdout
+    )
 
 
 def test_table_flags_figures_over_their_bars():
-    runs = [{"lesson": "04_x", "scale": "quick", "ok": True, "seconds": 30.0, "peak_mb": 900.0},
-            {"lesson": "04_x", "scale": "full", "ok": True, "seconds": 400.0, "peak_mb": 2500.0}]
+    runs = [
+        {
+            "lesson": "04_x",
+            "scale": "quick",
+            "ok": True,
+            "seconds": 30.0,
+            "peak_mb": 900.0,
+        },
+        {
+            "lesson": "04_x",
+            "scale": "full",
+            "ok": True,
+            "seconds": 400.0,
+            "peak_mb": 2500.0,
+        },
+    ]
     row = bench.format_table(runs, ["quick", "full"])[1]
     assert row.split()[1:] == ["30", "900", "400!", "2500!"]
 
 
 def test_unknown_scale_is_refused():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--scales", "huge"],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "--scales takes quick and/or full" in result.stderr
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bench.py"), "--scales", "huge"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        result.returncode == 2 and "--scales takes quick and/or full" in result.stderr
+    )
 
 
 def test_table_marks_a_whole_course_over_its_full_scale_bar():
-    runs = [{"lesson": f"0{i}_x", "scale": "full", "seconds": 200.0, "peak_mb": 900.0, "ok": True}
-            for i in range(4)]
+    runs = [
+        {
+            "lesson": f"0{i}_x",
+            "scale": "full",
+            "seconds": 200.0,
+            "peak_mb": 900.0,
+            "ok": True,
+        }
+        for i in range(4)
+    ]
     assert "800!" in bench.format_table(runs, ["full"])[-2]
     assert "!" not in bench.format_table(runs[:3], ["full"])[-2]

@@ -13,10 +13,17 @@ import course_utils as cu
 
 
 def run_python(code: str, **env_overrides) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "TF_CPP"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "TF_CPP"))
+    }
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_setup_defaults_to_seed_0_and_quick_scale(monkeypatch, capsys):
@@ -66,7 +73,9 @@ def test_setup_rejects_a_negative_seed():
 
 def test_setup_rejects_an_unreadable_course_seed(monkeypatch):
     monkeypatch.setenv("COURSE_SEED", "zero")
-    with pytest.raises(ValueError, match="COURSE_SEED must be a non-negative integer, got 'zero'"):
+    with pytest.raises(
+        ValueError, match="COURSE_SEED must be a non-negative integer, got 'zero'"
+    ):
         cu.setup()
 
 
@@ -114,7 +123,9 @@ def test_setup_keeps_tensorflow_cpp_log_lines_off_stderr():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("4.0")
     for noise in ("absl", "oneDNN", "cuInit", "cudart", "I0000", "W0000", "E0000"):
-        assert noise not in result.stderr, f"TensorFlow noise on stderr: {result.stderr[:500]}"
+        assert noise not in result.stderr, (
+            f"TensorFlow noise on stderr: {result.stderr[:500]}"
+        )
 
 
 def test_setup_tf_threads_limits_the_threads_of_one_operation():
@@ -130,12 +141,22 @@ def test_setup_tf_threads_limits_the_threads_of_one_operation():
         cu.setup(tf_threads=1)           # the same value again is fine
     """)
     assert result.returncode == 0, result.stderr
-    printed = [line for line in result.stdout.splitlines() if not line.startswith("seed ")]
+    printed = [
+        line for line in result.stdout.splitlines() if not line.startswith("seed ")
+    ]
     assert printed == ["1", "refused: True"]
 
 
-@pytest.mark.parametrize("threads, error", [(0, ValueError), (-2, ValueError), (1.0, TypeError),
-                                            ("1", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "threads, error",
+    [
+        (0, ValueError),
+        (-2, ValueError),
+        (1.0, TypeError),
+        ("1", TypeError),
+        (True, TypeError),
+    ],
+)
 def test_setup_rejects_bad_tf_threads(threads, error):
     with pytest.raises(error, match="tf_threads"):
         cu.setup(tf_threads=threads)

@@ -25,7 +25,10 @@ def test_mnist_subset_has_5000_images_500_per_digit():
 def test_mnist_subset_checksum_is_recorded_in_the_data_readme():
     readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     assert data.MNIST_SUBSET_SHA256 in readme
-    assert data.sha256_of(ROOT / "data" / data.MNIST_SUBSET_FILE) == data.MNIST_SUBSET_SHA256
+    assert (
+        data.sha256_of(ROOT / "data" / data.MNIST_SUBSET_FILE)
+        == data.MNIST_SUBSET_SHA256
+    )
 
 
 def test_corrupt_mnist_file_names_the_file(tmp_path):
@@ -34,7 +37,9 @@ def test_corrupt_mnist_file_names_the_file(tmp_path):
     raw = bytearray(broken.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     broken.write_bytes(bytes(raw))
-    with pytest.raises(ValueError, match=f"checksum mismatch for {re.escape(str(broken))}"):
+    with pytest.raises(
+        ValueError, match=f"checksum mismatch for {re.escape(str(broken))}"
+    ):
         data.load_mnist_subset(broken)
 
 
@@ -47,12 +52,16 @@ def test_truncated_mnist_file_names_the_file(tmp_path):
 
 def test_missing_mnist_file_names_the_file(tmp_path):
     missing = tmp_path / "nowhere.npz"
-    with pytest.raises(ValueError, match=f"cannot read the MNIST subset file {re.escape(str(missing))}"):
+    with pytest.raises(
+        ValueError, match=f"cannot read the MNIST subset file {re.escape(str(missing))}"
+    ):
         data.load_mnist_subset(missing)
 
 
 def test_mnist_path_of_the_wrong_type_is_a_type_error():
-    with pytest.raises(TypeError, match="path must be a str, a pathlib.Path or None, got int"):
+    with pytest.raises(
+        TypeError, match="path must be a str, a pathlib.Path or None, got int"
+    ):
         data.load_mnist_subset(42)
 
 
@@ -63,6 +72,10 @@ def test_row_column_images_are_three_rows_then_three_columns():
     assert y.tolist() == [0, 0, 0, 1, 1, 1]
     images = x[..., 0] // 255
     for image, label in zip(images, y):
-        lines = image.sum(axis=1 - label)  # label 0: count white per row; label 1: per column
+        lines = image.sum(
+            axis=1 - label
+        )  # label 0: count white per row; label 1: per column
         assert sorted(lines.tolist()) == [0, 0, 3]
-    assert np.array_equal(images[3], images[0].T)  # the question's order: middle line first
+    assert np.array_equal(
+        images[3], images[0].T
+    )  # the question's order: middle line first

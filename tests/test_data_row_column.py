@@ -8,7 +8,9 @@ from course_utils.data import row_column_images
 def test_row_column_images_match_the_question_arrays():
     rows = [np.zeros((3, 3), np.uint8) for _ in range(3)]
     cols = [np.zeros((3, 3), np.uint8) for _ in range(3)]
-    for image, line in zip(rows, (1, 0, 2)):      # the question's order: middle, top, bottom
+    for image, line in zip(
+        rows, (1, 0, 2)
+    ):  # the question's order: middle, top, bottom
         image[line, :] = 255
     for image, line in zip(cols, (1, 0, 2)):
         image[:, line] = 255

@@ -13,8 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pyproject_pins(extras: tuple[str, ...] = ("test",)) -> dict[str, str]:
     """name -> version of the direct dependencies and the given extras (environment markers dropped)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    specs = project["dependencies"] + [s for extra in extras for s in project["optional-dependencies"][extra]]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"
+    ]
+    specs = project["dependencies"] + [
+        s for extra in extras for s in project["optional-dependencies"][extra]
+    ]
     pins = {}
     for spec in specs:
         requirement = spec.partition(";")[0]
@@ -29,7 +33,9 @@ def environment_pins() -> tuple[str, dict[str, str]]:
     python = re.search(r"^\s*-\s*python=(\S+)", text, re.M).group(1)
     pins = dict(
         (name.lower(), version)
-        for name, version in re.findall(r"^\s*-\s*([A-Za-z0-9_.-]+)==(\S+)\s*$", text, re.M)
+        for name, version in re.findall(
+            r"^\s*-\s*([A-Za-z0-9_.-]+)==(\S+)\s*$", text, re.M
+        )
     )
     return python, pins
 
@@ -52,7 +58,9 @@ def test_environment_yml_pins_exactly_what_pyproject_pins():
 def test_lock_file_agrees_with_every_direct_pin():
     lock = lock_pins()
     for name, version in pyproject_pins(("test", "site")).items():
-        assert lock.get(name) == version, f"requirements.lock has {name}=={lock.get(name)}, pyproject {version}"
+        assert lock.get(name) == version, (
+            f"requirements.lock has {name}=={lock.get(name)}, pyproject {version}"
+        )
 
 
 def test_tensorflow_is_the_cross_platform_package_not_cpu_only():
@@ -63,7 +71,9 @@ def test_the_site_extra_is_pinned_and_kept_out_of_the_learners_environment():
     site = pyproject_pins(("site",)).keys() - pyproject_pins(()).keys()
     assert {"sphinx", "myst-nb", "sphinx-book-theme", "playwright"} <= site
     _, conda = environment_pins()
-    assert not site & conda.keys(), "environment.yml (Binder) should not install the web edition's builder"
+    assert not site & conda.keys(), (
+        "environment.yml (Binder) should not install the web edition's builder"
+    )
 
 
 def test_every_installed_package_is_in_the_lock_at_its_version():

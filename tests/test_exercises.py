@@ -10,7 +10,8 @@ import course_utils
 from course_utils.exercises import Exercise, Feedback, compare, load
 
 LESSONS = sorted(
-    m.name.removeprefix("exercises_") for m in pkgutil.iter_modules(course_utils.__path__)
+    m.name.removeprefix("exercises_")
+    for m in pkgutil.iter_modules(course_utils.__path__)
     if m.name.startswith("exercises_")
 )
 
@@ -19,13 +20,21 @@ def _toy_reference():
     return 24  # 28 - 5 + 1
 
 
-TOY = Exercise(number=1, title="output size", reference=_toy_reference,
-               hints=["n - k + 1", "28 - 5 + 1"], explanation="A valid 5x5 window fits 24 times.")
+TOY = Exercise(
+    number=1,
+    title="output size",
+    reference=_toy_reference,
+    hints=["n - k + 1", "28 - 5 + 1"],
+    explanation="A valid 5x5 window fits 24 times.",
+)
 
 
 def test_compare_reports_exact_approximate_and_wrong_numbers():
     assert repr(compare(24, 24)) == "[correct] exact match"
-    assert compare(0.1 + 0.2, 0.3).correct and "approximately right" in compare(0.1 + 0.2, 0.3).message
+    assert (
+        compare(0.1 + 0.2, 0.3).correct
+        and "approximately right" in compare(0.1 + 0.2, 0.3).message
+    )
     wrong = compare([1.0, 2.0], [1.0, 2.5])
     assert not wrong and wrong.message == "max difference 0.5 (relative 0.2)"
 
@@ -35,14 +44,19 @@ def test_compare_names_shape_and_type_mismatches():
     assert "expected a number or an array, got dict" in compare({}, 1.0).message
     assert "nan" in compare(float("nan"), 1.0).message
     assert compare("Same ", "same").correct and not compare("valid", "same")
-    assert compare(True, True).correct and "expected True or False" in compare(1, True).message
+    assert (
+        compare(True, True).correct
+        and "expected True or False" in compare(1, True).message
+    )
 
 
 def test_unattempted_answers_are_reported_without_raising():
     for blank in (..., None):
         feedback = TOY.check(blank)
         assert feedback.status == "unattempted" and not feedback
-        assert "not attempted yet" in repr(feedback) and "ex[1].hint()" in repr(feedback)
+        assert "not attempted yet" in repr(feedback) and "ex[1].hint()" in repr(
+            feedback
+        )
 
 
 def test_check_accepts_the_right_answer_and_rejects_a_wrong_one():
@@ -64,14 +78,26 @@ def test_solution_shows_the_explanation_and_the_reference_code():
 
 def test_a_custom_judge_decides_when_given():
     def judge(answer, expected):
-        return Feedback("correct", "ok") if answer(3) == expected(3) else Feedback("incorrect", "no")
+        return (
+            Feedback("correct", "ok")
+            if answer(3) == expected(3)
+            else Feedback("incorrect", "no")
+        )
 
-    ex = Exercise(number=2, title="square", reference=lambda: (lambda n: n * n), hints=[], judge=judge)
-    assert ex.check(lambda n: n ** 2).correct and not ex.check(lambda n: 2 * n).correct
+    ex = Exercise(
+        number=2,
+        title="square",
+        reference=lambda: lambda n: n * n,
+        hints=[],
+        judge=judge,
+    )
+    assert ex.check(lambda n: n**2).correct and not ex.check(lambda n: 2 * n).correct
 
 
 def test_load_rejects_unknown_lessons():
-    with pytest.raises(ValueError, match="lesson must be two digits such as '00', got '0'"):
+    with pytest.raises(
+        ValueError, match="lesson must be two digits such as '00', got '0'"
+    ):
         load("0")
     with pytest.raises(ValueError, match="no exercises for lesson '98'"):
         load("98")
@@ -86,7 +112,9 @@ def test_every_lesson_has_exercises():
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_reference_solution_passes_its_own_check(lesson):
     exercises = load(lesson)
-    assert 2 <= len(exercises) <= 4, f"lesson {lesson} should have two to four exercises"
+    assert 2 <= len(exercises) <= 4, (
+        f"lesson {lesson} should have two to four exercises"
+    )
     assert sorted(exercises) == list(range(1, len(exercises) + 1))
     for number, exercise in exercises.items():
         feedback = exercise.check(exercise.reference())
@@ -99,10 +127,21 @@ def test_every_reference_solution_passes_its_own_check(lesson):
 # Any answer a learner can type gets feedback, never a traceback (review: check(10**400) raised
 # an uncaught OverflowError in every numeric checker).
 ODD_ANSWERS = {
-    "huge int": 10**400, "negative huge int": -(10**400), "nan": float("nan"), "inf": float("inf"),
-    "complex": 1j, "string": "0.5", "empty list": [], "ragged list": [[1, 2], [3]],
-    "dict": {}, "set": {1, 2}, "big array": np.zeros((50, 50)), "object array": np.array([None, 1]),
-    "function": (lambda: 1), "object": object(), "bool": True,
+    "huge int": 10**400,
+    "negative huge int": -(10**400),
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "complex": 1j,
+    "string": "0.5",
+    "empty list": [],
+    "ragged list": [[1, 2], [3]],
+    "dict": {},
+    "set": {1, 2},
+    "big array": np.zeros((50, 50)),
+    "object array": np.array([None, 1]),
+    "function": (lambda: 1),
+    "object": object(),
+    "bool": True,
 }
 
 
@@ -111,7 +150,10 @@ ODD_ANSWERS = {
 def test_no_checker_raises_on_any_answer(lesson, name):
     for exercise in load(lesson).values():
         feedback = exercise.check(ODD_ANSWERS[name])
-        assert isinstance(feedback, Feedback) and feedback.status in ("correct", "incorrect")
+        assert isinstance(feedback, Feedback) and feedback.status in (
+            "correct",
+            "incorrect",
+        )
         assert feedback.message
 
 
@@ -126,7 +168,10 @@ def test_a_checker_that_breaks_reports_the_error_instead_of_raising():
 
     ex = Exercise(number=3, title="broken", reference=lambda: 1, hints=[], judge=judge)
     feedback = ex.check(2)
-    assert feedback.status == "incorrect" and "ZeroDivisionError: checker bug" in feedback.message
+    assert (
+        feedback.status == "incorrect"
+        and "ZeroDivisionError: checker bug" in feedback.message
+    )
 
 
 def test_as_real_accepts_every_real_number_type_and_refuses_the_rest():
@@ -135,8 +180,23 @@ def test_as_real_accepts_every_real_number_type_and_refuses_the_rest():
 
     from course_utils.exercises import as_real
 
-    for value in (0.25, np.float32(0.25), np.array(0.25), Fraction(1, 4), Decimal("0.25")):
+    for value in (
+        0.25,
+        np.float32(0.25),
+        np.array(0.25),
+        Fraction(1, 4),
+        Decimal("0.25"),
+    ):
         assert as_real(value) == 0.25
     assert as_real(np.int64(3)) == 3.0 and as_real(7) == 7.0
-    for value in (True, "0.25", 1j, [0.25], np.array([0.25, 0.5]), 10**400, None, object()):
+    for value in (
+        True,
+        "0.25",
+        1j,
+        [0.25],
+        np.array([0.25, 0.5]),
+        10**400,
+        None,
+        object(),
+    ):
         assert as_real(value) is None

@@ -74,8 +74,12 @@ def test_exercise_2_step_count_matches_gradient_descent_on_the_worst_start():
     # The worst start for lr = 1/24 lies on an eigenvector; both shrink by 2/3 per step.
     eigenvector = np.array([-1.0, 1.0]) / np.sqrt(2)
     target = np.array([-1.0, 1.0])
-    errors = [np.linalg.norm(_descend(STRIPE, target, target + eigenvector, 1 / 24, t) - target)
-              for t in (34, 35)]
+    errors = [
+        np.linalg.norm(
+            _descend(STRIPE, target, target + eigenvector, 1 / 24, t) - target
+        )
+        for t in (34, 35)
+    ]
     assert errors[0] > 1e-6 >= errors[1]
 
 
@@ -127,16 +131,19 @@ def test_exercise_3_rejects_the_all_ones_image(ex):
 
 def test_exercise_3_patches_match_a_direct_window_loop():
     image = np.arange(12.0).reshape(3, 4)
-    windows = [image[r:r + 2, c:c + 2].ravel() for r in range(2) for c in range(3)]
+    windows = [image[r : r + 2, c : c + 2].ravel() for r in range(2) for c in range(3)]
     assert np.array_equal(exercises_01.two_by_two_patches(image), np.array(windows))
 
 
-@pytest.mark.parametrize("answer, words", [
-    ([1.0, 2.0], "at least 2x2"),
-    (np.ones((1, 5)), "at least 2x2"),
-    ("image", "2-D array"),
-    ([[1.0, np.inf], [0.0, 1.0]], "nan or inf"),
-])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        ([1.0, 2.0], "at least 2x2"),
+        (np.ones((1, 5)), "at least 2x2"),
+        ("image", "2-D array"),
+        ([[1.0, np.inf], [0.0, 1.0]], "nan or inf"),
+    ],
+)
 def test_exercise_3_rejects_malformed_images_with_a_message(ex, answer, words):
     feedback = ex[3].check(answer)
     assert feedback.status == "incorrect" and words in feedback.message
@@ -144,8 +151,12 @@ def test_exercise_3_rejects_malformed_images_with_a_message(ex, answer, words):
 
 # Findings of the learner's walkthrough (shared/reviews/lessons-03-04-and-exercises.md, "Exercises").
 
-@pytest.mark.parametrize("answer", [np.array(1 / 24), np.float32(1 / 24), Fraction(1, 24)],
-                         ids=["0-d array", "float32", "Fraction"])
+
+@pytest.mark.parametrize(
+    "answer",
+    [np.array(1 / 24), np.float32(1 / 24), Fraction(1, 24)],
+    ids=["0-d array", "float32", "Fraction"],
+)
 def test_exercise_2_accepts_the_optimum_as_any_real_number_type(ex, answer):
     feedback = ex[2].check(answer)
     assert feedback.correct, feedback.message

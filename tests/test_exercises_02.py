@@ -33,8 +33,12 @@ def test_exercise_1_matches_tensorflow_on_the_terms_it_can_hold(ex):
     g4_reachable = g4.copy()
     g4_reachable[-1, :] = g4_reachable[:, -1] = 0.0
     x = np.random.default_rng(0).standard_normal((9, 9))
-    by_tf = tf.nn.conv2d(x[None, :, :, None], w[:, :, None, None], 1, "SAME").numpy()[0, :, :, 0]
-    np.testing.assert_allclose(by_tf, signal.convolve2d(x, g4_reachable, mode="same"), atol=1e-12)
+    by_tf = tf.nn.conv2d(x[None, :, :, None], w[:, :, None, None], 1, "SAME").numpy()[
+        0, :, :, 0
+    ]
+    np.testing.assert_allclose(
+        by_tf, signal.convolve2d(x, g4_reachable, mode="same"), atol=1e-12
+    )
 
 
 def test_exercise_1_rejects_the_plain_flip(ex):
@@ -67,6 +71,7 @@ def test_exercise_3_is_odd_and_rejects_the_next_smaller_support(ex):
 # exercise 2 asked for no precision but rejected answers at a relative 5.7e-7, and a checker
 # raised OverflowError on 10**400.
 
+
 @pytest.mark.parametrize("answer", [0.736124, 0.7361, np.float32(0.7361244225902129)])
 def test_exercise_2_accepts_the_answer_to_four_significant_digits(ex, answer):
     assert ex[2].check(answer).correct
@@ -82,30 +87,49 @@ def test_exercise_2_rejects_the_nearest_wrong_methods(ex):
         energy = np.abs(np.fft.fft2(kernel)) ** 2
         return float(energy[radius >= 0.3].sum() / energy.sum())
 
-    float32_draw = np.asarray(keras.initializers.GlorotUniform(seed=0)(
-        shape=(64, 64, 1, 1), dtype="float32"), dtype=np.float64)[:, :, 0, 0]
+    float32_draw = np.asarray(
+        keras.initializers.GlorotUniform(seed=0)(shape=(64, 64, 1, 1), dtype="float32"),
+        dtype=np.float64,
+    )[:, :, 0, 0]
     shifted = np.fft.fftshift(frequency)
-    kernel = np.asarray(keras.initializers.GlorotUniform(seed=0)(
-        shape=(64, 64, 1, 1), dtype="float64"))[:, :, 0, 0]
-    half = np.abs(np.fft.rfft2(kernel)) ** 2        # half-plane without its mirror terms
+    kernel = np.asarray(
+        keras.initializers.GlorotUniform(seed=0)(shape=(64, 64, 1, 1), dtype="float64")
+    )[:, :, 0, 0]
+    half = np.abs(np.fft.rfft2(kernel)) ** 2  # half-plane without its mirror terms
     half_radius = np.hypot(frequency[:, None], np.fft.rfftfreq(64)[None, :])
     wrong = {
-        "float32 initialiser draw": share(float32_draw, radius),          # 1.5% away
-        "fftshift mix-up": share(kernel, np.hypot(shifted[:, None], shifted[None, :])),  # 3.0%
-        "rfft2 half-plane": float(half[half_radius >= 0.3].sum() / half.sum()),          # 0.06%
-        "three digits (the statement asks for four)": 0.736,              # 0.017%
+        "float32 initialiser draw": share(float32_draw, radius),  # 1.5% away
+        "fftshift mix-up": share(
+            kernel, np.hypot(shifted[:, None], shifted[None, :])
+        ),  # 3.0%
+        "rfft2 half-plane": float(half[half_radius >= 0.3].sum() / half.sum()),  # 0.06%
+        "three digits (the statement asks for four)": 0.736,  # 0.017%
     }
     for name, value in wrong.items():
         assert ex[2].check(value).status == "incorrect", name
 
 
 ODD_INPUTS = {
-    "10**400": 10**400, "-10**400": -10**400, "[10**400]": [10**400], "nan": float("nan"),
-    "inf": float("inf"), "numeric string": "0.74", "word": "thirteen", "bytes": b"1",
-    "complex": 1j, "bool": True, "dict": {"a": 1}, "object": object(), "ragged": [[1, 2], [3]],
-    "3x3": np.zeros((3, 3)), "4x4x1": np.zeros((4, 4, 1)), "string array": np.array(["a"]),
-    "object array of 10**400": np.array([10**400], dtype=object), "empty tuple": (),
-    "empty list": [], "function": lambda: 0.5,
+    "10**400": 10**400,
+    "-10**400": -(10**400),
+    "[10**400]": [10**400],
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "numeric string": "0.74",
+    "word": "thirteen",
+    "bytes": b"1",
+    "complex": 1j,
+    "bool": True,
+    "dict": {"a": 1},
+    "object": object(),
+    "ragged": [[1, 2], [3]],
+    "3x3": np.zeros((3, 3)),
+    "4x4x1": np.zeros((4, 4, 1)),
+    "string array": np.array(["a"]),
+    "object array of 10**400": np.array([10**400], dtype=object),
+    "empty tuple": (),
+    "empty list": [],
+    "function": lambda: 0.5,
 }
 
 

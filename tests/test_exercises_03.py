@@ -12,7 +12,11 @@ from course_utils import exercises, exercises_03
 from course_utils.exercises_03 import _valid_logits
 
 EX = exercises.load("03")
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_debugging_a_row_column_classifier.ipynb"
+NOTEBOOK = (
+    Path(__file__).resolve().parent.parent
+    / "notebooks"
+    / "03_debugging_a_row_column_classifier.ipynb"
+)
 
 
 def _table(overrides=None):
@@ -29,7 +33,10 @@ def _table(overrides=None):
     }
     verdicts.update(overrides or {})
     counts = {"reliable": 200, "not reliable": 0}
-    return {(loss, scaled, adam, 6): (counts[v], 200, v) for (loss, scaled, adam), v in verdicts.items()}
+    return {
+        (loss, scaled, adam, 6): (counts[v], 200, v)
+        for (loss, scaled, adam), v in verdicts.items()
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +58,7 @@ def test_ellipsis_is_reported_unattempted(number):
 
 def test_exercise_1_matches_a_direct_softmax_computation():
     second = np.exp([1.0, 0.0, 0.0]) / np.exp([1.0, 0.0, 0.0]).sum()
-    losses = -np.log(second)                  # label 0, 1, 2 against a class-0 prediction
+    losses = -np.log(second)  # label 0, 1, 2 against a class-0 prediction
     assert EX[1].check(float(losses.mean())).correct
 
 
@@ -66,10 +73,30 @@ def test_exercise_1_a_huge_int_is_judged_not_raised():
     assert feedback.status == "incorrect" and "number" in feedback.message
 
 
-ODD_ANSWERS = [10**400, -10**400, float("nan"), float("inf"), "1.218", "abc", b"x", 1 + 2j,
-               np.zeros((3, 3)), np.full((2, 2, 1, 6), np.nan), [1, [2, 3]], {1: 2}, {"adam": 1},
-               object(), (10**400, np.zeros((8, 2)), np.zeros(2)), (np.nan,) * 5, (1, 2, 3, 4, 5),
-               ([[1, 2]], "x", None), {1, 2}, [["adam"]], True, np.array(["a", "b"])]
+ODD_ANSWERS = [
+    10**400,
+    -(10**400),
+    float("nan"),
+    float("inf"),
+    "1.218",
+    "abc",
+    b"x",
+    1 + 2j,
+    np.zeros((3, 3)),
+    np.full((2, 2, 1, 6), np.nan),
+    [1, [2, 3]],
+    {1: 2},
+    {"adam": 1},
+    object(),
+    (10**400, np.zeros((8, 2)), np.zeros(2)),
+    (np.nan,) * 5,
+    (1, 2, 3, 4, 5),
+    ([[1, 2]], "x", None),
+    {1, 2},
+    [["adam"]],
+    True,
+    np.array(["a", "b"]),
+]
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
@@ -94,24 +121,44 @@ def _fit_pair(layers, loss, labels):
     import keras
     import tensorflow as tf
 
-    namespace = {"keras": keras, "tf": tf, "Dense": keras.layers.Dense,
-                 "Activation": keras.layers.Activation,
-                 "CategoricalCrossentropy": keras.losses.CategoricalCrossentropy,
-                 "question_loss": lambda t, p: tf.nn.softmax_cross_entropy_with_logits(labels=t, logits=p)}
+    namespace = {
+        "keras": keras,
+        "tf": tf,
+        "Dense": keras.layers.Dense,
+        "Activation": keras.layers.Activation,
+        "CategoricalCrossentropy": keras.losses.CategoricalCrossentropy,
+        "question_loss": lambda t, p: tf.nn.softmax_cross_entropy_with_logits(
+            labels=t, logits=p
+        ),
+    }
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 3)).astype(np.float32)
     classes = np.array([0, 1, 1, 0, 1, 0, 0, 1])
     onehot = np.eye(2, dtype=np.float32)[classes]
     built = eval(layers, namespace)
-    model = keras.Sequential([keras.Input((3,)), *(built if isinstance(built, tuple) else (built,))])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss=eval(loss, namespace))
-    reported = model.fit(x, onehot if labels == "one-hot" else classes, batch_size=8, epochs=1,
-                         verbose=0, shuffle=False).history["loss"][0]
+    model = keras.Sequential(
+        [keras.Input((3,)), *(built if isinstance(built, tuple) else (built,))]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.0), loss=eval(loss, namespace)
+    )
+    reported = model.fit(
+        x,
+        onehot if labels == "one-hot" else classes,
+        batch_size=8,
+        epochs=1,
+        verbose=0,
+        shuffle=False,
+    ).history["loss"][0]
     dense = model.layers[0]
     z = x @ dense.kernel.numpy() + dense.bias.numpy()
     once = float(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, z)))
-    twice = float(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, tf.nn.softmax(z))))
-    assert abs(once - twice) > 1e-3                 # the two readings are distinguishable
+    twice = float(
+        tf.reduce_mean(
+            tf.nn.softmax_cross_entropy_with_logits(onehot, tf.nn.softmax(z))
+        )
+    )
+    assert abs(once - twice) > 1e-3  # the two readings are distinguishable
     assert min(abs(reported - once), abs(reported - twice)) < 1e-5
     return abs(reported - twice) < 1e-5
 
@@ -125,8 +172,11 @@ def test_exercise_2_every_pair_runs_in_keras_fit_and_matches_the_reference(pair)
 
 
 def test_exercise_2_notebook_states_the_pairs_that_are_tested():
-    text = "".join("".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]
-                   if c["cell_type"] == "markdown")
+    text = "".join(
+        "".join(c["source"])
+        for c in json.loads(NOTEBOOK.read_text())["cells"]
+        if c["cell_type"] == "markdown"
+    )
     for layers, loss, _ in exercises_03.PAIRS:
         assert f"`{layers}`" in text and f"`loss={loss}`" in text
 
@@ -137,7 +187,9 @@ def test_exercise_3_checker_agrees_with_tensorflow_conv():
 
     kernel, dense, bias = EX[3].reference()
     x, _ = row_column_images()
-    conv = tf.nn.conv2d(x.astype(np.float64), kernel, strides=1, padding="VALID").numpy()
+    conv = tf.nn.conv2d(
+        x.astype(np.float64), kernel, strides=1, padding="VALID"
+    ).numpy()
     expected = np.maximum(conv, 0).reshape(6, -1) @ dense + bias
     assert np.allclose(_valid_logits(kernel, dense, bias), expected)
 
@@ -152,19 +204,26 @@ def test_exercise_3_rejects_row_detectors():
 
 def test_exercise_3_rejects_a_zero_margin():
     kernel, dense, bias = EX[3].reference()
-    feedback = EX[3].check((kernel, dense, np.zeros(2)))       # rows tie at (0, 0)
+    feedback = EX[3].check((kernel, dense, np.zeros(2)))  # rows tie at (0, 0)
     assert not feedback.correct and "margin" in feedback.message
 
 
 def test_exercise_3_rejects_wrong_shapes():
-    assert "shapes" in EX[3].check((np.zeros((2, 2, 1, 6)), np.zeros((8, 2)), np.zeros(2))).message
+    assert (
+        "shapes"
+        in EX[3].check((np.zeros((2, 2, 1, 6)), np.zeros((8, 2)), np.zeros(2))).message
+    )
 
 
 def test_exercise_3_hint_2_does_not_give_the_answer_away():
     """Review: hint 2 spelled out the reference kernel, its negative, the dense layer and the bias."""
     kernel, dense, bias = EX[3].reference()
     hint = EX[3].hint(2)
-    assert "[[1, -1], [1, -1]]" not in hint and "bias of 1" not in hint and "negative" not in hint
+    assert (
+        "[[1, -1], [1, -1]]" not in hint
+        and "bias of 1" not in hint
+        and "negative" not in hint
+    )
 
 
 def test_exercise_4_a_reliable_but_larger_set_is_told_it_works():
@@ -190,7 +249,11 @@ def test_exercise_4_follows_the_table_it_is_given_not_a_rule():
 
 def test_exercise_4_rejects_single_softmax_alone_with_the_row_it_read():
     feedback = EX[4].check({"single softmax"})
-    assert not feedback.correct and "not reliable" in feedback.message and "0 of 200" in feedback.message
+    assert (
+        not feedback.correct
+        and "not reliable" in feedback.message
+        and "0 of 200" in feedback.message
+    )
 
 
 def test_exercise_4_accepts_any_capitalisation_and_rejects_a_larger_set():

@@ -18,7 +18,11 @@ import course_utils as cu
 from course_utils.exercises_04 import trap_kernels
 
 EX = cu.exercises.load("04")
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04_why_first_layer_filters_look_frozen.ipynb"
+NOTEBOOK = (
+    Path(__file__).resolve().parent.parent
+    / "notebooks"
+    / "04_why_first_layer_filters_look_frozen.ipynb"
+)
 
 
 @pytest.mark.parametrize("number", sorted(EX))
@@ -35,7 +39,9 @@ def test_exercise_1_matches_keras_adam_on_a_constant_gradient():
     import keras
     import tensorflow as tf
 
-    weight = tf.Variable(0.0, dtype=tf.float64)  # float64: 3000 float32 additions would drift
+    weight = tf.Variable(
+        0.0, dtype=tf.float64
+    )  # float64: 3000 float32 additions would drift
     optimizer = keras.optimizers.Adam(5e-4)
     gradient = tf.constant(1e-3, dtype=tf.float64)
     for _ in range(3000):
@@ -54,7 +60,9 @@ def test_exercise_2_matches_keras_he_normal_and_rejects_glorot():
     import keras
 
     sample = keras.initializers.HeNormal(seed=0)((5, 5, 32, 64)).numpy()
-    assert abs(sample.std() - EX[2].expected()) < 2e-3  # the oracle: Keras' own initialiser
+    assert (
+        abs(sample.std() - EX[2].expected()) < 2e-3
+    )  # the oracle: Keras' own initialiser
     glorot = np.sqrt(2.0 / (5 * 5 * 32 + 5 * 5 * 64))
     assert not EX[2].check(glorot).correct
 
@@ -65,7 +73,7 @@ def test_exercise_3_grids_are_identical_but_weights_moved():
     # independent oracle: per-tensor min-max by hand
     norm = [(k - k.min()) / (k.max() - k.min()) for k in (before, after)]
     assert np.max(np.abs(np.round(255 * norm[1]) - np.round(255 * norm[0]))) == 0
-    relative = np.sqrt(np.sum((after - before) ** 2) / np.sum(before ** 2))
+    relative = np.sqrt(np.sum((after - before) ** 2) / np.sum(before**2))
     assert relative > 0.5 and np.min(np.abs(after - before)) > 0
     assert EX[3].check((0, relative)).correct
 
@@ -79,7 +87,9 @@ def test_exercise_3_rejects_answers_that_trust_the_picture():
 
 def test_exercise_3_names_the_largest_single_weight_change_as_the_wrong_quantity():
     before, after = trap_kernels()
-    feedback = EX[3].check((0, np.max(np.abs(after - before))))  # what the old exercise asked for
+    feedback = EX[3].check(
+        (0, np.max(np.abs(after - before)))
+    )  # what the old exercise asked for
     assert not feedback.correct and "largest change of one weight" in feedback.message
 
 
@@ -100,8 +110,11 @@ def test_finding_the_statement_code_runs_in_a_fresh_kernel_before_load():
     # The statement told the learner to call cu.exercises_04.trap_kernels(), an AttributeError
     # until cu.exercises.load("04") had run. Run the statement's code in a fresh interpreter.
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    statement = next("".join(c["source"]) for c in cells
-                     if c["cell_type"] == "markdown" and "**Exercise 3.**" in "".join(c["source"]))
+    statement = next(
+        "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "markdown" and "**Exercise 3.**" in "".join(c["source"])
+    )
     snippets = [s for s in re.findall(r"`([^`]+)`", statement) if "trap_kernels" in s]
     assert snippets, "the statement of exercise 3 shows how to get the kernels"
     code = "import course_utils as cu\n" + "\n".join(snippets)
@@ -113,7 +126,7 @@ def test_finding_the_printed_solution_runs_as_shown():
     # solution() prints the reference's source; it called trap_kernels() unqualified, a
     # NameError for a learner who pastes it. Run the printed code in an empty namespace.
     printed = EX[3].solution()
-    source = printed[printed.index("def _reference_3"):]
+    source = printed[printed.index("def _reference_3") :]
     namespace = {"np": np}
     exec(textwrap.dedent(source), namespace)
     assert namespace["_reference_3"]() == EX[3].expected()
@@ -132,9 +145,25 @@ def test_finding_no_hint_gives_the_answer_away():
         assert f"{relative:.2f}" not in hint and "71" not in hint
 
 
-ODD_INPUTS = [10**400, -(10**400), float("nan"), float("inf"), "0.05", "abc", b"1", 1 + 2j,
-              [1, [2, 3]], {"a": 1}, {1, 2}, (1, 2, 3), np.zeros((2, 2)), np.array([]),
-              object(), lambda: 0, True]
+ODD_INPUTS = [
+    10**400,
+    -(10**400),
+    float("nan"),
+    float("inf"),
+    "0.05",
+    "abc",
+    b"1",
+    1 + 2j,
+    [1, [2, 3]],
+    {"a": 1},
+    {1, 2},
+    (1, 2, 3),
+    np.zeros((2, 2)),
+    np.array([]),
+    object(),
+    lambda: 0,
+    True,
+]
 
 
 @pytest.mark.parametrize("number", sorted(EX))

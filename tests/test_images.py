@@ -39,8 +39,12 @@ def test_cartoon_images_lie_in_the_unit_interval_and_are_smooth():
 def test_sharp_cartoons_keep_more_high_frequencies_than_soft_ones():
     sharp = images.cartoon_images(10, 64, np.random.default_rng(0), edge_sigma=0)
     soft = images.cartoon_images(10, 64, np.random.default_rng(0), edge_sigma=1.0)
-    assert len(np.unique(sharp[0])) <= 13  # piecewise constant: background + 12 shape levels
-    assert radial_power_fraction_above(sharp, 0.25) > 10 * radial_power_fraction_above(soft, 0.25)
+    assert (
+        len(np.unique(sharp[0])) <= 13
+    )  # piecewise constant: background + 12 shape levels
+    assert radial_power_fraction_above(sharp, 0.25) > 10 * radial_power_fraction_above(
+        soft, 0.25
+    )
 
 
 def test_same_generator_state_gives_the_same_images():
@@ -54,7 +58,9 @@ def test_images_at_makes_each_index_on_its_own():
     batch = images.images_at("cartoon", [4, 0, 4], 32, seed=1)
     assert batch.shape == (3, 32, 32)
     assert np.array_equal(batch[0], batch[2])
-    assert np.array_equal(batch[1], images.images_at("cartoon", np.array([0]), 32, seed=1)[0])
+    assert np.array_equal(
+        batch[1], images.images_at("cartoon", np.array([0]), 32, seed=1)[0]
+    )
     assert not np.array_equal(batch[1], images.images_at("cartoon", [0], 32, seed=2)[0])
     assert images.images_at("white_noise", [], 8, seed=0).shape == (0, 8, 8)
 
@@ -71,18 +77,66 @@ def test_images_at_does_not_touch_numpy_global_state():
     "call, error, message",
     [
         (lambda: images.white_noise(2, 8, 0), TypeError, "numpy.random.Generator"),
-        (lambda: images.white_noise(2.0, 8, np.random.default_rng()), TypeError, "n must be an int"),
-        (lambda: images.white_noise(-1, 8, np.random.default_rng()), ValueError, "n must be >= 0"),
-        (lambda: images.cartoon_images(1, 1, np.random.default_rng()), ValueError, "size must be >= 2"),
-        (lambda: images.cartoon_images(1, 8, np.random.default_rng(), shapes=-1), ValueError, "shapes"),
-        (lambda: images.cartoon_images(1, 8, np.random.default_rng(), edge_sigma=-1), ValueError, "edge_sigma"),
-        (lambda: images.make_images("photo", 1, 8, np.random.default_rng()), ValueError, "family must be one of"),
-        (lambda: images.images_at("photo", [0], 8, seed=0), ValueError, "family must be one of"),
-        (lambda: images.images_at("cartoon", [0], 8, seed=-1), ValueError, "seed must be >= 0"),
-        (lambda: images.images_at("cartoon", [0], 8, seed=1.5), TypeError, "seed must be an int"),
-        (lambda: images.images_at("cartoon", [[0]], 8, seed=0), ValueError, "indices must be 1-D"),
-        (lambda: images.images_at("cartoon", [-1], 8, seed=0), ValueError, "indices must be >= 0"),
-        (lambda: images.images_at("cartoon", [0.5], 8, seed=0), TypeError, "indices must be ints"),
+        (
+            lambda: images.white_noise(2.0, 8, np.random.default_rng()),
+            TypeError,
+            "n must be an int",
+        ),
+        (
+            lambda: images.white_noise(-1, 8, np.random.default_rng()),
+            ValueError,
+            "n must be >= 0",
+        ),
+        (
+            lambda: images.cartoon_images(1, 1, np.random.default_rng()),
+            ValueError,
+            "size must be >= 2",
+        ),
+        (
+            lambda: images.cartoon_images(1, 8, np.random.default_rng(), shapes=-1),
+            ValueError,
+            "shapes",
+        ),
+        (
+            lambda: images.cartoon_images(1, 8, np.random.default_rng(), edge_sigma=-1),
+            ValueError,
+            "edge_sigma",
+        ),
+        (
+            lambda: images.make_images("photo", 1, 8, np.random.default_rng()),
+            ValueError,
+            "family must be one of",
+        ),
+        (
+            lambda: images.images_at("photo", [0], 8, seed=0),
+            ValueError,
+            "family must be one of",
+        ),
+        (
+            lambda: images.images_at("cartoon", [0], 8, seed=-1),
+            ValueError,
+            "seed must be >= 0",
+        ),
+        (
+            lambda: images.images_at("cartoon", [0], 8, seed=1.5),
+            TypeError,
+            "seed must be an int",
+        ),
+        (
+            lambda: images.images_at("cartoon", [[0]], 8, seed=0),
+            ValueError,
+            "indices must be 1-D",
+        ),
+        (
+            lambda: images.images_at("cartoon", [-1], 8, seed=0),
+            ValueError,
+            "indices must be >= 0",
+        ),
+        (
+            lambda: images.images_at("cartoon", [0.5], 8, seed=0),
+            TypeError,
+            "indices must be ints",
+        ),
     ],
 )
 def test_bad_arguments_raise_with_a_message(call, error, message):
@@ -92,6 +146,7 @@ def test_bad_arguments_raise_with_a_message(call, error, message):
 
 # ImageCache: each image made once, read back from a temporary file.
 
+
 def test_image_cache_returns_the_same_images_as_images_at_in_any_order():
     cache = images.ImageCache("cartoon", 12, 16, seed=3)
     order = [7, 0, 11, 7, 3]
@@ -99,7 +154,9 @@ def test_image_cache_returns_the_same_images_as_images_at_in_any_order():
     assert first.shape == (5, 16, 16) and first.dtype == np.float64
     np.testing.assert_array_equal(first, images.images_at("cartoon", order, 16, seed=3))
     again = cache[np.array([3, 7, 11, 0])]
-    np.testing.assert_array_equal(again, images.images_at("cartoon", [3, 7, 11, 0], 16, seed=3))
+    np.testing.assert_array_equal(
+        again, images.images_at("cartoon", [3, 7, 11, 0], 16, seed=3)
+    )
 
 
 def test_image_cache_makes_each_image_once():
@@ -107,7 +164,7 @@ def test_image_cache_makes_each_image_once():
     assert cache.made == 0 and len(cache) == 10 and cache.nbytes == 10 * 8 * 8 * 8
     cache[[1, 2, 2]]
     assert cache.made == 2
-    for _ in range(3):                       # later epochs: nothing new is made
+    for _ in range(3):  # later epochs: nothing new is made
         cache[np.random.default_rng(0).permutation(10)]
     assert cache.made == 10
 
@@ -115,15 +172,19 @@ def test_image_cache_makes_each_image_once():
 def test_image_cache_reads_back_what_it_wrote_not_a_fresh_draw(monkeypatch):
     cache = images.ImageCache("white_noise", 4, 8, seed=1)
     stored = cache[[0, 1, 2, 3]]
-    monkeypatch.setattr(images, "images_at", lambda *args, **kwargs: pytest.fail("made again"))
+    monkeypatch.setattr(
+        images, "images_at", lambda *args, **kwargs: pytest.fail("made again")
+    )
     np.testing.assert_array_equal(cache[[2, 0]], stored[[2, 0]])
 
 
 def test_image_cache_holds_no_images_in_memory():
     cache = images.ImageCache("cartoon", 50, 32, seed=0)
     cache[np.arange(50)]
-    held = sum(value.nbytes for value in vars(cache).values() if isinstance(value, np.ndarray))
-    assert held < 50 * 32 * 32 * 8 / 100          # a flag per image, not the images
+    held = sum(
+        value.nbytes for value in vars(cache).values() if isinstance(value, np.ndarray)
+    )
+    assert held < 50 * 32 * 32 * 8 / 100  # a flag per image, not the images
 
 
 def test_image_cache_empty_request_and_close():
@@ -134,25 +195,31 @@ def test_image_cache_empty_request_and_close():
         cache[[0]]
 
 
-@pytest.mark.parametrize("args, kwargs, error, match", [
-    (("stripes", 3, 8, 0), {}, ValueError, "family must be one of"),
-    (("cartoon", 0, 8, 0), {}, ValueError, "n must be >= 1"),
-    (("cartoon", 3, 1, 0), {}, ValueError, "size must be >= 2"),
-    (("cartoon", 3, 8, -1), {}, ValueError, "seed must be >= 0"),
-    (("cartoon", 3.0, 8, 0), {}, TypeError, "n must be an int"),
-    (("cartoon", 3, 8, "0"), {}, TypeError, "seed must be an int"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        (("stripes", 3, 8, 0), {}, ValueError, "family must be one of"),
+        (("cartoon", 0, 8, 0), {}, ValueError, "n must be >= 1"),
+        (("cartoon", 3, 1, 0), {}, ValueError, "size must be >= 2"),
+        (("cartoon", 3, 8, -1), {}, ValueError, "seed must be >= 0"),
+        (("cartoon", 3.0, 8, 0), {}, TypeError, "n must be an int"),
+        (("cartoon", 3, 8, "0"), {}, TypeError, "seed must be an int"),
+    ],
+)
 def test_image_cache_rejects_bad_arguments(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         images.ImageCache(*args, **kwargs)
 
 
-@pytest.mark.parametrize("indices, error, match", [
-    ([3], ValueError, r"\[0, 3\)"),
-    ([-1], ValueError, r"\[0, 3\)"),
-    ([[0, 1]], ValueError, "1-D"),
-    ([0.5], TypeError, "ints"),
-])
+@pytest.mark.parametrize(
+    "indices, error, match",
+    [
+        ([3], ValueError, r"\[0, 3\)"),
+        ([-1], ValueError, r"\[0, 3\)"),
+        ([[0, 1]], ValueError, "1-D"),
+        ([0.5], TypeError, "ints"),
+    ],
+)
 def test_image_cache_rejects_bad_indices(indices, error, match):
     cache = images.ImageCache("cartoon", 3, 8, seed=0)
     with pytest.raises(error, match=match):
@@ -160,6 +227,7 @@ def test_image_cache_rejects_bad_indices(indices, error, match):
 
 
 # ImageCache.pairs: each image's target computed once, then read back.
+
 
 def test_image_cache_pairs_returns_images_and_their_targets():
     cache = images.ImageCache("cartoon", 6, 8, seed=2)
@@ -181,7 +249,7 @@ def test_image_cache_pairs_computes_each_target_once():
     cache = images.ImageCache("white_noise", 5, 4, seed=0)
     x, y = cache.pairs([0, 3, 3], double)
     np.testing.assert_array_equal(y, 2 * x)
-    x, y = cache.pairs([3, 1, 0], double)               # only image 1 is new
+    x, y = cache.pairs([3, 1, 0], double)  # only image 1 is new
     np.testing.assert_array_equal(y, 2 * x)
     assert calls == [2, 1]
 
@@ -193,10 +261,13 @@ def test_image_cache_pairs_refuses_a_second_target_function():
         cache.pairs([0], lambda batch: batch + 1)
 
 
-@pytest.mark.parametrize("target, error, match", [
-    ("blur", TypeError, "target must be a function"),
-    (lambda batch: batch[:, :2], ValueError, "one 4x4 array per image"),
-])
+@pytest.mark.parametrize(
+    "target, error, match",
+    [
+        ("blur", TypeError, "target must be a function"),
+        (lambda batch: batch[:, :2], ValueError, "one 4x4 array per image"),
+    ],
+)
 def test_image_cache_pairs_rejects_bad_targets(target, error, match):
     cache = images.ImageCache("white_noise", 3, 4, seed=0)
     with pytest.raises(error, match=match):

@@ -35,13 +35,16 @@ def test_even_gaussian_kernel_is_not_flip_symmetric():
     np.testing.assert_allclose(k[1:, 1:], k[1:, 1:][::-1, ::-1], rtol=1e-12)
 
 
-@pytest.mark.parametrize("size, sigma, error, message", [
-    (0, 1.0, ValueError, "size must be >= 1, got 0"),
-    (5, 0.0, ValueError, "sigma must be positive and finite, got 0.0"),
-    (5, float("nan"), ValueError, "sigma must be positive and finite"),
-    (5.0, 1.0, TypeError, "size must be an int, got float"),
-    (5, "1", TypeError, "sigma must be a real number, got str"),
-])
+@pytest.mark.parametrize(
+    "size, sigma, error, message",
+    [
+        (0, 1.0, ValueError, "size must be >= 1, got 0"),
+        (5, 0.0, ValueError, "sigma must be positive and finite, got 0.0"),
+        (5, float("nan"), ValueError, "sigma must be positive and finite"),
+        (5.0, 1.0, TypeError, "size must be an int, got float"),
+        (5, "1", TypeError, "sigma must be a real number, got str"),
+    ],
+)
 def test_gaussian_kernel_rejects_bad_input(size, sigma, error, message):
     with pytest.raises(error, match=message):
         gaussian_kernel(size, sigma)

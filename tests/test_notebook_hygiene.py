@@ -28,7 +28,8 @@ def test_there_are_lessons():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_json_is_normalised(path):
     assert path.read_text(encoding="utf-8") == canonical_text(path), (
-        f"{path.name} is not normalised: run `make format` (or `make rerun NB={path.name[:2]}`)")
+        f"{path.name} is not normalised: run `make format` (or `make rerun NB={path.name[:2]}`)"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -43,9 +44,15 @@ def test_notebook_stores_no_errors_no_stderr_and_no_memory_addresses(path):
     for index, cell in enumerate(cells, start=1):
         for output in cell.outputs:
             assert output.output_type != "error", f"In [{index}] stores an error"
-            assert output.get("name") != "stderr", f"In [{index}] stores stderr: {output.text[:200]!r}"
-        text = json.dumps([o.get("data", {}).get("text/plain", "") for o in cell.outputs])
-        assert not re.search(r"<[^>]* at 0x[0-9a-f]+>", text), f"In [{index}] stores an object repr"
+            assert output.get("name") != "stderr", (
+                f"In [{index}] stores stderr: {output.text[:200]!r}"
+            )
+        text = json.dumps(
+            [o.get("data", {}).get("text/plain", "") for o in cell.outputs]
+        )
+        assert not re.search(r"<[^>]* at 0x[0-9a-f]+>", text), (
+            f"In [{index}] stores an object repr"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -53,9 +60,13 @@ def test_notebook_follows_the_lesson_anatomy(path):
     nb, cells = code_cells(path)
     assert nb.metadata.kernelspec.name == "python3"
     first = cells[0].source
-    assert "import course_utils as cu" in first and re.search(r"^cfg = cu\.setup\(", first, re.M)
+    assert "import course_utils as cu" in first and re.search(
+        r"^cfg = cu\.setup\(", first, re.M
+    )
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1 and tagged[0].cell_type == "code", "one code cell tagged 'parameters'"
+    assert len(tagged) == 1 and tagged[0].cell_type == "code", (
+        "one code cell tagged 'parameters'"
+    )
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
     for heading in ("objectives", "predict", "exercises", "takeaways"):
         assert heading in text, f"{path.name} has no '{heading}' section"
@@ -69,12 +80,16 @@ def test_nbval_markers_are_cell_tags_not_comments_a_reader_sees(path):
     # comments; `make format` turns the comments into tags.
     nb = nbformat.read(path, as_version=4)
     for index, cell in enumerate(nb.cells):
-        assert "NBVAL" not in cell.source, f"cell {index} shows an nbval marker: run `make format`"
+        assert "NBVAL" not in cell.source, (
+            f"cell {index} shows an nbval marker: run `make format`"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_stays_small(path):
-    assert path.stat().st_size < 2_000_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
+    assert path.stat().st_size < 2_000_000, (
+        f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -84,8 +99,13 @@ def test_progress_bars_show_at_full_scale_only(path):
     _, cells = code_cells(path)
     for index, cell in enumerate(cells, start=1):
         for call in re.findall(r"\btqdm\((?:[^()]|\([^()]*\))*\)", cell.source):
-            assert "disable=cfg.quick" in call, f"In [{index}]: {call[:80]!r} shows a bar at quick scale"
+            assert "disable=cfg.quick" in call, (
+                f"In [{index}]: {call[:80]!r} shows a bar at quick scale"
+            )
         for output in cell.outputs:
-            assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {}), (
-                f"In [{index}] stores a widget (a progress bar?)")
-            assert "it/s]" not in output.get("text", ""), f"In [{index}] stores a progress bar"
+            assert "application/vnd.jupyter.widget-view+json" not in output.get(
+                "data", {}
+            ), f"In [{index}] stores a widget (a progress bar?)"
+            assert "it/s]" not in output.get("text", ""), (
+                f"In [{index}] stores a progress bar"
+            )

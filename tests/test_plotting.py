@@ -36,12 +36,21 @@ def test_show_images_uses_grey_for_non_negative_and_diverging_for_signed_maps():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: show_kernels([np.zeros((2, 2, 2))]), r"kernels\[0\] must be 2-D \(H, W\) or \(H, W, 1\), got shape \(2, 2, 2\)"),
-    (lambda: show_kernels([]), "kernels is empty"),
-    (lambda: show_kernels([np.zeros((2, 2))], ["a", "b"]), "got 2 titles for 1 kernels"),
-    (lambda: show_images([np.zeros(3)]), r"images\[0\] must be 2-D"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: show_kernels([np.zeros((2, 2, 2))]),
+            r"kernels\[0\] must be 2-D \(H, W\) or \(H, W, 1\), got shape \(2, 2, 2\)",
+        ),
+        (lambda: show_kernels([]), "kernels is empty"),
+        (
+            lambda: show_kernels([np.zeros((2, 2))], ["a", "b"]),
+            "got 2 titles for 1 kernels",
+        ),
+        (lambda: show_images([np.zeros(3)]), r"images\[0\] must be 2-D"),
+    ],
+)
 def test_plotting_rejects_bad_input_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()

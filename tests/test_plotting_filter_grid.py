@@ -19,13 +19,15 @@ def _cell(grid, i, cols, kh=5, kw=5, pad=1):
     """Filter i read back from the grid, with the layout computed independently."""
     r, c = divmod(i, cols)
     top, left = r * (kh + 2 * pad) + pad, c * (kw + 2 * pad) + pad
-    return grid[top:top + kh, left:left + kw]
+    return grid[top : top + kh, left : left + kw]
 
 
 def test_32_filters_make_the_originals_4_by_8_grid_with_nan_padding():
     grid = filter_grid_image(_kernel(), pad=1)
     assert grid.shape == (4 * 7, 8 * 7)
-    assert np.isnan(grid).sum() == grid.size - 32 * 25  # everything but the filters is padding
+    assert (
+        np.isnan(grid).sum() == grid.size - 32 * 25
+    )  # everything but the filters is padding
     assert filter_grid_image(_kernel(), pad=0, rows=2).shape == (2 * 5, 16 * 5)
 
 
@@ -41,7 +43,9 @@ def test_tensor_normalisation_is_one_min_max_over_all_filters():
 def test_tensor_normalisation_hides_any_positive_affine_change_of_the_weights():
     # the visualisation trap of lesson 04: 3 w + 7 draws exactly like w
     k = _kernel(2)
-    np.testing.assert_allclose(filter_grid_image(3 * k + 7), filter_grid_image(k), equal_nan=True)
+    np.testing.assert_allclose(
+        filter_grid_image(3 * k + 7), filter_grid_image(k), equal_nan=True
+    )
 
 
 def test_filter_normalisation_stretches_each_filter_to_0_1():
@@ -69,7 +73,9 @@ def test_constant_tensor_or_filter_maps_to_mid_grey_not_nan():
     tensor = filter_grid_image(np.zeros((5, 5, 1, 4)), normalize="tensor")
     per_filter = filter_grid_image(k, normalize="filter")
     assert np.all(tensor[~np.isnan(tensor)] == 0.5)
-    assert np.all(_cell(per_filter, 0, 2) == 0.5) and _cell(per_filter, 1, 2).max() == 1.0
+    assert (
+        np.all(_cell(per_filter, 0, 2) == 0.5) and _cell(per_filter, 1, 2).max() == 1.0
+    )
 
 
 def test_prime_filter_count_fills_a_partial_last_row():
@@ -93,24 +99,72 @@ def test_filter_grid_draws_grey_for_tensor_mode_and_centred_diverging_for_raw():
 
 def test_filter_grid_honours_fixed_limits_and_given_axes():
     fig, axes = plt.subplots(1, 2)
-    assert filter_grid(_kernel(8), normalize=None, vmin=-2, vmax=2, ax=axes[1], colorbar=False) is fig
+    assert (
+        filter_grid(
+            _kernel(8), normalize=None, vmin=-2, vmax=2, ax=axes[1], colorbar=False
+        )
+        is fig
+    )
     assert axes[1].images[0].get_clim() == (-2.0, 2.0) and not axes[0].images
     plt.close(fig)
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: filter_grid_image(np.zeros((5, 5))), ValueError, r"shape \(kh, kw, 1, n\) or \(kh, kw, n\), got \(5, 5\)"),
-    (lambda: filter_grid_image(np.zeros((5, 5, 3, 8))), ValueError, "one input channel, got shape"),
-    (lambda: filter_grid_image(np.zeros((5, 5, 0))), ValueError, "got \\(5, 5, 0\\)"),
-    (lambda: filter_grid_image(np.full((2, 2, 1, 2), np.nan)), ValueError, "nan or inf"),
-    (lambda: filter_grid_image(np.array([["a"]])), TypeError, "real numeric array"),
-    (lambda: filter_grid_image(np.zeros((2, 2, 4)), normalize="global"), ValueError, "normalize must be"),
-    (lambda: filter_grid_image(np.zeros((2, 2, 4)), pad=-1), ValueError, "pad must be >= 0, got -1"),
-    (lambda: filter_grid_image(np.zeros((2, 2, 4)), pad=1.5), TypeError, "pad must be an int, got float"),
-    (lambda: filter_grid_image(np.zeros((2, 2, 4)), rows=5), ValueError, r"rows must be in \[1, 4\]"),
-    (lambda: filter_grid(np.zeros((2, 2, 4)), vmin=-1), ValueError, "use normalize=None"),
-    (lambda: filter_grid(np.ones((2, 2, 4)), normalize=None, vmin=1, vmax=1), ValueError, "vmin must be below vmax"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: filter_grid_image(np.zeros((5, 5))),
+            ValueError,
+            r"shape \(kh, kw, 1, n\) or \(kh, kw, n\), got \(5, 5\)",
+        ),
+        (
+            lambda: filter_grid_image(np.zeros((5, 5, 3, 8))),
+            ValueError,
+            "one input channel, got shape",
+        ),
+        (
+            lambda: filter_grid_image(np.zeros((5, 5, 0))),
+            ValueError,
+            "got \\(5, 5, 0\\)",
+        ),
+        (
+            lambda: filter_grid_image(np.full((2, 2, 1, 2), np.nan)),
+            ValueError,
+            "nan or inf",
+        ),
+        (lambda: filter_grid_image(np.array([["a"]])), TypeError, "real numeric array"),
+        (
+            lambda: filter_grid_image(np.zeros((2, 2, 4)), normalize="global"),
+            ValueError,
+            "normalize must be",
+        ),
+        (
+            lambda: filter_grid_image(np.zeros((2, 2, 4)), pad=-1),
+            ValueError,
+            "pad must be >= 0, got -1",
+        ),
+        (
+            lambda: filter_grid_image(np.zeros((2, 2, 4)), pad=1.5),
+            TypeError,
+            "pad must be an int, got float",
+        ),
+        (
+            lambda: filter_grid_image(np.zeros((2, 2, 4)), rows=5),
+            ValueError,
+            r"rows must be in \[1, 4\]",
+        ),
+        (
+            lambda: filter_grid(np.zeros((2, 2, 4)), vmin=-1),
+            ValueError,
+            "use normalize=None",
+        ),
+        (
+            lambda: filter_grid(np.ones((2, 2, 4)), normalize=None, vmin=1, vmax=1),
+            ValueError,
+            "vmin must be below vmax",
+        ),
+    ],
+)
 def test_filter_grid_rejects_bad_input_with_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()

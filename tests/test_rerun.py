@@ -13,18 +13,28 @@ RERUN = ROOT / "tools" / "rerun.py"
 
 def make_notebook(path: Path, sources: list[str]) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
 def rerun(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(RERUN), *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(RERUN), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_failing_notebook_is_left_untouched_and_its_cell_reported(tmp_path):
     path = tmp_path / "90_fails.ipynb"
-    make_notebook(path, ["print('fine')", "x = 1", "raise ValueError('broken on purpose')"])
+    make_notebook(
+        path, ["print('fine')", "x = 1", "raise ValueError('broken on purpose')"]
+    )
     before = path.read_bytes()
     result = rerun(path)
     assert result.returncode == 1
@@ -36,8 +46,13 @@ def test_a_failing_notebook_is_left_untouched_and_its_cell_reported(tmp_path):
 def test_a_clean_notebook_is_written_back_executed_and_normalised(tmp_path):
     path = tmp_path / "91_works.ipynb"
     make_notebook(path, ["import os\nprint(os.environ['COURSE_SEED'])", "", "2 + 3"])
-    result = subprocess.run([sys.executable, str(RERUN), str(path)], capture_output=True,
-                            text=True, timeout=300, env={**__import__("os").environ, "COURSE_SEED": "4"})
+    result = subprocess.run(
+        [sys.executable, str(RERUN), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "COURSE_SEED": "4"},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 of 1 ran clean" in result.stdout and "peak" in result.stdout
     nb = nbformat.read(path, as_version=4)
@@ -57,19 +72,30 @@ def test_out_dir_keeps_the_stored_notebook_and_saves_the_executed_copy(tmp_path)
     assert copy.cells[0].outputs[0].text == "42\n"
 
 
-def test_seeds_mode_writes_nothing_and_reports_the_failing_line_and_how_to_reproduce_it(tmp_path):
+def test_seeds_mode_writes_nothing_and_reports_the_failing_line_and_how_to_reproduce_it(
+    tmp_path,
+):
     path = tmp_path / "94_report.ipynb"
-    make_notebook(path, ["import os\nseed = int(os.environ['COURSE_SEED'])",
-                         "x = seed * 2\nassert x != 6, f'x is {x}'\nprint(x)"])
+    make_notebook(
+        path,
+        [
+            "import os\nseed = int(os.environ['COURSE_SEED'])",
+            "x = seed * 2\nassert x != 6, f'x is {x}'\nprint(x)",
+        ],
+    )
     report = tmp_path / "seeds.json"
     before = path.read_bytes()
     result = rerun("--seeds", "2-4", "--jobs", "2", "--report", report, path)
     assert result.returncode == 1
-    assert path.read_bytes() == before                      # seed runs write nothing
+    assert path.read_bytes() == before  # seed runs write nothing
     assert "2 of 3 ran clean" in result.stdout and "[seed 4]" in result.stdout
     # the table: one row for the lesson with 3 seeds, 2 passed, 1 failed
     lines = result.stdout.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.split()[:4] == ["lesson", "seeds", "passed", "failed"])
+    header = next(
+        i
+        for i, line in enumerate(lines)
+        if line.split()[:4] == ["lesson", "seeds", "passed", "failed"]
+    )
     assert lines[header + 1].split()[:4] == ["94_report", "3", "2", "1"]
     assert "94_report seed 3: In [2] (cell 1): AssertionError: x is 6" in result.stdout
     assert "line: assert x != 6, f'x is {x}'" in result.stdout
@@ -77,7 +103,9 @@ def test_seeds_mode_writes_nothing_and_reports_the_failing_line_and_how_to_repro
     data = json.loads(report.read_text())
     assert (data["passed"], data["failed"]) == (2, 1)
     failed = [r for r in data["runs"] if not r["ok"]]
-    assert [(r["seed"], r["cell"], r["line"]) for r in failed] == [(3, 1, "assert x != 6, f'x is {x}'")]
+    assert [(r["seed"], r["cell"], r["line"]) for r in failed] == [
+        (3, 1, "assert x != 6, f'x is {x}'")
+    ]
     assert all(r["peak_mb"] > 0 and r["seconds"] > 0 for r in data["runs"])
 
 
@@ -102,4 +130,6 @@ def test_bad_seed_ranges_and_jobs_are_refused_with_a_message(tmp_path):
     result = rerun("--seeds", "zero-nine", path)
     assert result.returncode != 0 and "--seeds takes e.g. 0-49" in result.stderr
     result = rerun("--seeds", "0-1", "--jobs", "0", path)
-    assert result.returncode != 0 and "--jobs must be a positive integer" in result.stderr
+    assert (
+        result.returncode != 0 and "--jobs must be a positive integer" in result.stderr
+    )

@@ -40,22 +40,35 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: Headless Chromium as root needs --no-sandbox; the rest stop it calling Google's hosts on its own.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-default-apps",
-                 "--disable-domain-reliability", "--disable-client-side-phishing-detection"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 #: Console errors that are not the site's fault, each with the reason. (None known today: the
 #: site ships a favicon, so Chromium's automatic /favicon.ico request does not 404.)
 HARMLESS_CONSOLE_ERRORS: dict[str, str] = {}
 
-NO_CHROMIUM = ("no Chromium found, so the browser test of the web edition is skipped: install it with "
-               "`sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), then run `make test`")
+NO_CHROMIUM = (
+    "no Chromium found, so the browser test of the web edition is skipped: install it with "
+    "`sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), then run `make test`"
+)
 # CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip.
-needs_chromium = pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason=NO_CHROMIUM)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None and os.environ.get("CI") != "true", reason=NO_CHROMIUM
+)
 
 
 def _notebook(lesson) -> dict:
-    return json.loads((ROOT / "notebooks" / f"{lesson.stem}.ipynb").read_text(encoding="utf-8"))
+    return json.loads(
+        (ROOT / "notebooks" / f"{lesson.stem}.ipynb").read_text(encoding="utf-8")
+    )
 
 
 def _outputs(nb: dict):
@@ -65,43 +78,86 @@ def _outputs(nb: dict):
 
 
 def test_one_page_per_notebook_named_after_it(built_site):
-    assert [lesson.stem for lesson in built_site] == [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
-    for name in ["index.html", "search.html"] + [f"{lesson.stem}.html" for lesson in built_site]:
+    assert [lesson.stem for lesson in built_site] == [
+        p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    ]
+    for name in ["index.html", "search.html"] + [
+        f"{lesson.stem}.html" for lesson in built_site
+    ]:
         assert (SITE / name).is_file(), name
 
 
 def test_figures_are_the_stored_pngs_byte_for_byte(built_site):
-    served = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (SITE / "_images").glob("*.png")}
+    served = {
+        hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (SITE / "_images").glob("*.png")
+    }
     for lesson in built_site:
-        stored = [base64.b64decode("".join(o["data"]["image/png"])) for o in _outputs(_notebook(lesson))
-                  if "image/png" in o.get("data", {})]
-        missing = [i for i, png in enumerate(stored) if hashlib.sha256(png).hexdigest() not in served]
-        assert not missing, f"{lesson.stem}: stored figures {missing} are not on the site as stored"
+        stored = [
+            base64.b64decode("".join(o["data"]["image/png"]))
+            for o in _outputs(_notebook(lesson))
+            if "image/png" in o.get("data", {})
+        ]
+        missing = [
+            i
+            for i, png in enumerate(stored)
+            if hashlib.sha256(png).hexdigest() not in served
+        ]
+        assert not missing, (
+            f"{lesson.stem}: stored figures {missing} are not on the site as stored"
+        )
         page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
-        assert page.count('<img alt="_images/') == len(stored), f"{lesson.stem}: figure count"
+        assert page.count('<img alt="_images/') == len(stored), (
+            f"{lesson.stem}: figure count"
+        )
 
 
 # Sphinx turns straight quotes in rendered Markdown into typographic ones.
-_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_PLAIN_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
+)
 
 
 def test_every_stored_text_output_is_on_its_page_and_no_stderr(built_site):
     for lesson in built_site:
         raw = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
         nb = _notebook(lesson)
-        tables = sum("| --- |" in "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-        tables += sum("| --- |" in "".join(o.get("data", {}).get("text/markdown", "")) for o in _outputs(nb))
-        assert raw.count("<table") >= tables, f"{lesson.stem}: a Markdown table is shown as text"
-        page = " ".join(html.unescape(re.sub(r"<[^>]+>", "", (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8"))).split())
+        tables = sum(
+            "| --- |" in "".join(c["source"])
+            for c in nb["cells"]
+            if c["cell_type"] == "markdown"
+        )
+        tables += sum(
+            "| --- |" in "".join(o.get("data", {}).get("text/markdown", ""))
+            for o in _outputs(nb)
+        )
+        assert raw.count("<table") >= tables, (
+            f"{lesson.stem}: a Markdown table is shown as text"
+        )
+        page = " ".join(
+            html.unescape(
+                re.sub(
+                    r"<[^>]+>",
+                    "",
+                    (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8"),
+                )
+            ).split()
+        )
         for output in _outputs(_notebook(lesson)):
             data = output.get("data", {})
             if "text/markdown" in data:
                 # rendered as Markdown (a generated table, say): every table cell's words are on the page
-                cells = [c for line in "".join(data["text/markdown"]).splitlines()
-                         for c in line.strip("| ").split(" | ") if c and set(c) - set("-: ")]
+                cells = [
+                    c
+                    for line in "".join(data["text/markdown"]).splitlines()
+                    for c in line.strip("| ").split(" | ")
+                    if c and set(c) - set("-: ")
+                ]
                 for cell in cells:
                     words = " ".join(re.sub(r"[*`]", "", cell).split())
-                    assert words in page.translate(_PLAIN_QUOTES), f"{lesson.stem}: markdown output {words[:80]!r} missing"
+                    assert words in page.translate(_PLAIN_QUOTES), (
+                        f"{lesson.stem}: markdown output {words[:80]!r} missing"
+                    )
             elif "text/plain" in data and not data.keys() & {"image/png", "text/html"}:
                 text = " ".join("".join(data["text/plain"]).split())
                 assert text in page, f"{lesson.stem}: result {text[:80]!r} missing"
@@ -110,7 +166,9 @@ def test_every_stored_text_output_is_on_its_page_and_no_stderr(built_site):
                 if output["name"] == "stdout":
                     assert text in page, f"{lesson.stem}: stdout {text[:80]!r} missing"
                 elif text:
-                    assert text not in page, f"{lesson.stem}: stderr {text[:80]!r} shown"
+                    assert text not in page, (
+                        f"{lesson.stem}: stderr {text[:80]!r} shown"
+                    )
 
 
 def test_each_exercise_has_its_hints_and_solution_folded_on_the_page(built_site):
@@ -119,27 +177,42 @@ def test_each_exercise_has_its_hints_and_solution_folded_on_the_page(built_site)
     for lesson in built_site:
         page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
         lesson_exercises = build_site.load_exercises(lesson.number)
-        assert page.count('class="course-exercise-help"') == len(lesson_exercises), lesson.stem
+        assert page.count('class="course-exercise-help"') == len(lesson_exercises), (
+            lesson.stem
+        )
         for n, exercise in lesson_exercises.items():
-            assert page.count(f'course-call">ex[{n}].hint(') == max(1, len(exercise.hints)), f"{lesson.stem} ex[{n}]"
+            assert page.count(f'course-call">ex[{n}].hint(') == max(
+                1, len(exercise.hints)
+            ), f"{lesson.stem} ex[{n}]"
             assert f'course-call">ex[{n}].solution()' in page
-        assert not re.search(r"<details[^>]*\bopen\b", page), f"{lesson.stem}: a block is unfolded"
+        assert not re.search(r"<details[^>]*\bopen\b", page), (
+            f"{lesson.stem}: a block is unfolded"
+        )
 
 
 def test_downloads_are_the_stored_notebooks(built_site):
     for lesson in built_site:
-        assert (SITE / "notebooks" / f"{lesson.stem}.ipynb").read_bytes() == \
-            (ROOT / "notebooks" / f"{lesson.stem}.ipynb").read_bytes()
-        assert f'href="notebooks/{lesson.stem}.ipynb" download' in (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        assert (SITE / "notebooks" / f"{lesson.stem}.ipynb").read_bytes() == (
+            ROOT / "notebooks" / f"{lesson.stem}.ipynb"
+        ).read_bytes()
+        assert f'href="notebooks/{lesson.stem}.ipynb" download' in (
+            SITE / f"{lesson.stem}.html"
+        ).read_text(encoding="utf-8")
 
 
 def test_no_page_loads_a_script_style_font_or_image_from_another_host(built_site):
-    pattern = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//", re.I)
+    pattern = re.compile(
+        r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//",
+        re.I,
+    )
     for page in SITE.glob("*.html"):
         found = pattern.findall(page.read_text(encoding="utf-8"))
         assert not found, f"{page.name}: {found[:3]}"
     for css in (SITE / "_static").rglob("*.css"):
-        found = re.findall(r"@import\s+url\([\"']?https?:|url\([\"']?https?://", css.read_text(encoding="utf-8"))
+        found = re.findall(
+            r"@import\s+url\([\"']?https?:|url\([\"']?https?://",
+            css.read_text(encoding="utf-8"),
+        )
         assert not found, f"{css}: {found[:3]}"
 
 
@@ -153,14 +226,25 @@ def built_site():
     """Build the site exactly as `make site` does and return its lessons (in order)."""
     import build_site
 
-    pytest.importorskip("sphinx", reason="the web edition needs the site extra (Sphinx 9, Python >= 3.11): `make test` installs it")
+    pytest.importorskip(
+        "sphinx",
+        reason="the web edition needs the site extra (Sphinx 9, Python >= 3.11): `make test` installs it",
+    )
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(SITE)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(SITE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    print(f"\n{result.stdout.strip()} (test measured {time.perf_counter() - start:.1f} s)")
-    return [build_site.read_lesson(json.loads(p.read_text(encoding="utf-8")), p)
-            for p in build_site.lesson_notebooks()]
+    print(
+        f"\n{result.stdout.strip()} (test measured {time.perf_counter() - start:.1f} s)"
+    )
+    return [
+        build_site.read_lesson(json.loads(p.read_text(encoding="utf-8")), p)
+        for p in build_site.lesson_notebooks()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -178,9 +262,13 @@ def base_url(built_site):
 def browser():
     assert CHROMIUM, NO_CHROMIUM
     sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed: `make test` installs the site extra")
+        "playwright.sync_api",
+        reason="playwright is not installed: `make test` installs the site extra",
+    )
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield browser
         browser.close()
 
@@ -192,15 +280,27 @@ class Visit:
         self.blocked: list[str] = []
         self.failed: list[str] = []
         self.errors: list[str] = []
-        self.context = browser.new_context(viewport={"width": width, "height": height},
-                                           service_workers="block")
+        self.context = browser.new_context(
+            viewport={"width": width, "height": height}, service_workers="block"
+        )
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(m.text) if m.type == "error" else None,
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("response", lambda r: self.failed.append(f"{r.url} (HTTP {r.status})")
-                     if r.status >= 400 else None)
+        self.page.on(
+            "requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})")
+        )
+        self.page.on(
+            "response",
+            lambda r: (
+                self.failed.append(f"{r.url} (HTTP {r.status})")
+                if r.status >= 400
+                else None
+            ),
+        )
         self.page.goto(url, wait_until="load")
 
     def _route(self, route):
@@ -212,7 +312,9 @@ class Visit:
             route.abort()
 
     def unexpected_errors(self) -> list[str]:
-        return [e for e in self.errors if not any(k in e for k in HARMLESS_CONSOLE_ERRORS)]
+        return [
+            e for e in self.errors if not any(k in e for k in HARMLESS_CONSOLE_ERRORS)
+        ]
 
     def close(self):
         self.context.close()
@@ -247,16 +349,27 @@ _MATH_STATE = r"""async () => {
 def _stored_math_count(notebook: Path) -> int:
     """$...$ and $$...$$ spans in the notebook's markdown cells (0 when it has no math)."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
-    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    text = "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
+    )
     text = re.sub(r"`[^`]*`", "", text)
     return len(re.findall(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$", text, re.S))
 
 
 @needs_chromium
-def test_every_page_loads_offline_with_images_math_and_navigation(built_site, base_url, browser):
+def test_every_page_loads_offline_with_images_math_and_navigation(
+    built_site, base_url, browser
+):
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = ["index.html"] + [f"{lesson.stem}.html" for lesson in built_site]
-    report = {"pages": 0, "images": 0, "math": 0, "blocked": [], "failed": [], "errors": {}}
+    report = {
+        "pages": 0,
+        "images": 0,
+        "math": 0,
+        "blocked": [],
+        "failed": [],
+        "errors": {},
+    }
     nav = {}
     for name in pages:
         visit = Visit(browser, base_url + name)
@@ -267,9 +380,15 @@ def test_every_page_loads_offline_with_images_math_and_navigation(built_site, ba
             assert not broken, f"{name}: images that did not load: {broken}"
             report["images"] += len(images)
             math = page.evaluate(_MATH_STATE)
-            assert math["errors"] == 0, f"{name}: MathJax reported {math['errors']} errors"
-            assert math["rendered"] == math["boxes"], f"{name}: {math['boxes'] - math['rendered']} of {math['boxes']} formulas not rendered"
-            assert not math["raw"], f"{name}: TeX left unrendered in the text: {math['raw'][:3]}"
+            assert math["errors"] == 0, (
+                f"{name}: MathJax reported {math['errors']} errors"
+            )
+            assert math["rendered"] == math["boxes"], (
+                f"{name}: {math['boxes'] - math['rendered']} of {math['boxes']} formulas not rendered"
+            )
+            assert not math["raw"], (
+                f"{name}: TeX left unrendered in the text: {math['raw'][:3]}"
+            )
             report["math"] += math["boxes"]
             nav[name] = page.evaluate("""() => ({
                 prev: document.querySelector('a.left-prev')?.getAttribute('href') ?? null,
@@ -296,9 +415,13 @@ def test_every_page_loads_offline_with_images_math_and_navigation(built_site, ba
             report["failed"] += visit.failed
             if visit.errors:
                 report["errors"][name] = visit.errors
-            assert not visit.blocked, f"{name}: requests to other hosts: {visit.blocked}"
+            assert not visit.blocked, (
+                f"{name}: requests to other hosts: {visit.blocked}"
+            )
             assert not visit.failed, f"{name}: failed requests: {visit.failed}"
-            assert not visit.unexpected_errors(), f"{name}: console errors: {visit.unexpected_errors()}"
+            assert not visit.unexpected_errors(), (
+                f"{name}: console errors: {visit.unexpected_errors()}"
+            )
             report["pages"] += 1
         finally:
             visit.close()
@@ -306,21 +429,35 @@ def test_every_page_loads_offline_with_images_math_and_navigation(built_site, ba
     # Every $...$ of the stored markdown (lesson 04 has them) is a rendered formula on the page.
     for lesson in built_site:
         stored = _stored_math_count(ROOT / "notebooks" / f"{lesson.stem}.ipynb")
-        assert nav[f"{lesson.stem}.html"]["math"] == stored, f"{lesson.stem}: {stored} formulas stored"
+        assert nav[f"{lesson.stem}.html"]["math"] == stored, (
+            f"{lesson.stem}: {stored} formulas stored"
+        )
     # Prev/next walk the lessons in order, from the landing page to the last lesson, and resolve.
     for i, name in enumerate(pages):
         expected_prev = pages[i - 1] if i > 0 else None
         expected_next = pages[i + 1] if i + 1 < len(pages) else None
-        assert nav[name]["prev"] == expected_prev, f"{name}: prev -> {nav[name]['prev']}"
-        assert nav[name]["next"] == expected_next, f"{name}: next -> {nav[name]['next']}"
-        sidebar = {name if href == "#" else href for href in nav[name]["sidebar"]}   # '#': this page
-        assert set(pages[1:]) <= sidebar, f"{name}: sidebar lists {nav[name]['sidebar']}"
+        assert nav[name]["prev"] == expected_prev, (
+            f"{name}: prev -> {nav[name]['prev']}"
+        )
+        assert nav[name]["next"] == expected_next, (
+            f"{name}: next -> {nav[name]['next']}"
+        )
+        sidebar = {
+            name if href == "#" else href for href in nav[name]["sidebar"]
+        }  # '#': this page
+        assert set(pages[1:]) <= sidebar, (
+            f"{name}: sidebar lists {nav[name]['sidebar']}"
+        )
         assert nav[name]["stderr"] == 0, f"{name}: a stderr output is shown"
         if name != "index.html":
-            assert nav[name]["code"] > 0 and nav[name]["copy"] >= nav[name]["code"], f"{name}: copy buttons {nav[name]}"
-    print(f"\nbrowser check: {report['pages']} pages, {report['images']} images loaded, "
-          f"{report['math']} formulas rendered, {len(report['blocked'])} requests to other hosts blocked, "
-          f"console errors: {report['errors'] or 'none'}; screenshots in {SHOTS}")
+            assert nav[name]["code"] > 0 and nav[name]["copy"] >= nav[name]["code"], (
+                f"{name}: copy buttons {nav[name]}"
+            )
+    print(
+        f"\nbrowser check: {report['pages']} pages, {report['images']} images loaded, "
+        f"{report['math']} formulas rendered, {len(report['blocked'])} requests to other hosts blocked, "
+        f"console errors: {report['errors'] or 'none'}; screenshots in {SHOTS}"
+    )
 
 
 def _body_words(nb: dict, first_cell: bool = False) -> collections.Counter:
@@ -339,17 +476,23 @@ def test_search_finds_a_term_from_lesson_02(built_site, base_url, browser):
     elsewhere = set(_body_words(_notebook(lesson), first_cell=True))
     for other in built_site:
         if other is not lesson:
-            elsewhere |= set(_body_words(_notebook(other))) | set(_body_words(_notebook(other), first_cell=True))
+            elsewhere |= set(_body_words(_notebook(other))) | set(
+                _body_words(_notebook(other), first_cell=True)
+            )
     candidates = sorted((-n, w) for w, n in counts.items() if w not in elsewhere)
     assert candidates, "lesson 02 has no word of its own to search for"
-    term = candidates[0][1]                     # its most frequent word found nowhere else
+    term = candidates[0][1]  # its most frequent word found nowhere else
     visit = Visit(browser, f"{base_url}search.html?q={term}")
     try:
-        link = visit.page.locator(f'#search-results a[href^="{lesson.stem}.html"]').first
+        link = visit.page.locator(
+            f'#search-results a[href^="{lesson.stem}.html"]'
+        ).first
         link.wait_for(timeout=15000)
         hits = visit.page.locator("#search-results li").count()
         assert hits >= 1
         assert not visit.blocked and not visit.unexpected_errors()
-        print(f"\nsearch for {term!r}: {hits} results, lesson 02 found ({link.get_attribute('href')})")
+        print(
+            f"\nsearch for {term!r}: {hits} results, lesson 02 found ({link.get_attribute('href')})"
+        )
     finally:
         visit.close()

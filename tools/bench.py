@@ -30,10 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rerun  # noqa: E402
 
 ROOT = rerun.ROOT
-BARS = {"quick": (60.0, 2048.0), "full": (300.0, 2048.0)}   # seconds, MB per lesson
-COURSE_BAR_FULL = 12 * 60.0                                  # the whole course at full scale
-RATIO_LINE = re.compile(r"speed-up of FFT over direct conv2d at (\d+)x(\d+): ([0-9.,]+)x"
-                        r"(?: \(direct ([0-9.e+-]+) s/step, FFT ([0-9.e+-]+) s/step\))?")
+BARS = {"quick": (60.0, 2048.0), "full": (300.0, 2048.0)}  # seconds, MB per lesson
+COURSE_BAR_FULL = 12 * 60.0  # the whole course at full scale
+RATIO_LINE = re.compile(
+    r"speed-up of FFT over direct conv2d at (\d+)x(\d+): ([0-9.,]+)x"
+    r"(?: \(direct ([0-9.e+-]+) s/step, FFT ([0-9.e+-]+) s/step\))?"
+)
 
 
 def machine() -> dict:
@@ -41,20 +43,31 @@ def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip()
+                for line in info
+                if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     memory_gb = None
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
-            kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
-        memory_gb = round(kb / 1024 ** 2, 1)
+            kb = next(
+                int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:")
+            )
+        memory_gb = round(kb / 1024**2, 1)
     except (OSError, StopIteration, ValueError):
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb,
-            "python": platform.python_version(), "system": platform.system(),
-            "load_at_start": round(load, 2) if load is not None else None}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "system": platform.system(),
+        "load_at_start": round(load, 2) if load is not None else None,
+    }
 
 
 def fft_speedup(notebook: Path) -> dict | None:
@@ -68,9 +81,13 @@ def fft_speedup(notebook: Path) -> dict | None:
             match = RATIO_LINE.search(text if isinstance(text, str) else "".join(text))
             if match:
                 size, _, ratio, direct, fft = match.groups()
-                return {"size": int(size), "ratio": float(ratio.replace(",", "")),
-                        "direct_s_per_step": float(direct) if direct else None,
-                        "fft_s_per_step": float(fft) if fft else None, "line": match.group(0)}
+                return {
+                    "size": int(size),
+                    "ratio": float(ratio.replace(",", "")),
+                    "direct_s_per_step": float(direct) if direct else None,
+                    "fft_s_per_step": float(fft) if fft else None,
+                    "line": match.group(0),
+                }
     return None
 
 
@@ -81,7 +98,10 @@ def format_table(results: list[dict], scales: list[str]) -> list[str]:
     for lesson in dict.fromkeys(r["lesson"] for r in results):
         row = f"{lesson:<45}"
         for scale in scales:
-            run = next((r for r in results if r["lesson"] == lesson and r["scale"] == scale), None)
+            run = next(
+                (r for r in results if r["lesson"] == lesson and r["scale"] == scale),
+                None,
+            )
             if run is None:
                 row += f" {'-':>9} {'-':>9}"
                 continue
@@ -98,19 +118,33 @@ def format_table(results: list[dict], scales: list[str]) -> list[str]:
         over = "!" if scale == "full" and total > COURSE_BAR_FULL else " "
         totals += f" {total:>8.0f}{over} {max((r['peak_mb'] for r in runs), default=0):>8.0f} "
     lines.append(totals)
-    lines.append("'!' marks a figure over its bar: quick under 60 s, full under 300 s per lesson, "
-                 "each under 2048 MB; the whole course at full scale under 720 s.")
+    lines.append(
+        "'!' marks a figure over its bar: quick under 60 s, full under 300 s per lesson, "
+        "each under 2048 MB; the whole course at full scale under 720 s."
+    )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", help="lesson numbers (00) or paths; default all")
-    parser.add_argument("--scales", default="quick,full", help="comma-separated: quick, full")
-    parser.add_argument("--report", type=Path, default=ROOT / "build" / "bench.json",
-                        help="where to write the JSON report (default build/bench.json)")
-    parser.add_argument("--keep", type=Path, default=ROOT / "build" / "bench",
-                        help="folder for the executed copies (default build/bench/)")
+    parser.add_argument(
+        "notebooks", nargs="*", help="lesson numbers (00) or paths; default all"
+    )
+    parser.add_argument(
+        "--scales", default="quick,full", help="comma-separated: quick, full"
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=ROOT / "build" / "bench.json",
+        help="where to write the JSON report (default build/bench.json)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=ROOT / "build" / "bench",
+        help="folder for the executed copies (default build/bench/)",
+    )
     args = parser.parse_args(argv)
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     unknown = [s for s in scales if s not in BARS]
@@ -119,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = rerun.find_notebooks(args.notebooks)
     info = machine()
-    print(f"bench: {len(paths)} lesson(s) at {', '.join(scales)} scale on {info['cpu']}, "
-          f"{info['cores']} cores, {info['memory_gb']} GB (load {info['load_at_start']})", flush=True)
+    print(
+        f"bench: {len(paths)} lesson(s) at {', '.join(scales)} scale on {info['cpu']}, "
+        f"{info['cores']} cores, {info['memory_gb']} GB (load {info['load_at_start']})",
+        flush=True,
+    )
     results = []
     start = time.perf_counter()
     for scale in scales:
@@ -145,17 +182,34 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"lesson 02 ({scale} scale): {speedup['line']}")
                 break
         else:
-            print("lesson 02: no 'speed-up of FFT over direct conv2d' line found in its outputs")
+            print(
+                "lesson 02: no 'speed-up of FFT over direct conv2d' line found in its outputs"
+            )
     print(f"bench: {elapsed:.0f} s in all")
 
     args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(json.dumps({
-        "machine": info, "scales": scales, "seconds": round(elapsed, 1), "table": table,
-        "bars": {"per_lesson": BARS, "course_full_s": COURSE_BAR_FULL},
-        "lesson02_fft_speedup": speedup,
-        "runs": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()}
-                 for r in results],
-    }, indent=1) + "\n", encoding="utf-8")
+    args.report.write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "scales": scales,
+                "seconds": round(elapsed, 1),
+                "table": table,
+                "bars": {"per_lesson": BARS, "course_full_s": COURSE_BAR_FULL},
+                "lesson02_fft_speedup": speedup,
+                "runs": [
+                    {
+                        k: (round(v, 2) if isinstance(v, float) else v)
+                        for k, v in r.items()
+                    }
+                    for r in results
+                ],
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"bench: report written to {args.report}")
     return 0 if all(r["ok"] for r in results) else 1
 

@@ -32,7 +32,11 @@ from pathlib import Path
 
 import nbformat
 
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
 ROOT = Path(__file__).resolve().parent.parent
 
 #: nbval's comment markers and the cell tags that mean the same (nbval 0.11 plugin source).
@@ -44,7 +48,9 @@ MARKER_TAGS = {
 }
 # A marker line, with any words after the marker (nbval itself ignores a marker with words
 # after it, so a tag is what such a line meant).
-_MARKER_LINE = re.compile(r"^[ \t]*#[ \t]*(" + "|".join(MARKER_TAGS) + r")\b[^\n]*\n?", re.M)
+_MARKER_LINE = re.compile(
+    r"^[ \t]*#[ \t]*(" + "|".join(MARKER_TAGS) + r")\b[^\n]*\n?", re.M
+)
 
 
 def markers_to_tags(source: str, tags: set[str]) -> str:
@@ -62,19 +68,43 @@ def ruff_format_cells(sources: list[str]) -> list[str]:
     """
     if not sources:
         return sources
-    cells = [{"cell_type": "code", "execution_count": None, "id": f"f{i}", "metadata": {},
-              "outputs": [], "source": src} for i, src in enumerate(sources)]
-    doc = {"cells": cells, "metadata": {"language_info": {"name": "python"}},
-           "nbformat": 4, "nbformat_minor": 5}
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"f{i}",
+            "metadata": {},
+            "outputs": [],
+            "source": src,
+        }
+        for i, src in enumerate(sources)
+    ]
+    doc = {
+        "cells": cells,
+        "metadata": {"language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cells.ipynb"
         path.write_text(json.dumps(doc), encoding="utf-8")
         done = subprocess.run(
-            [sys.executable, "-m", "ruff", "format", "--config",
-             str(ROOT / "pyproject.toml"), str(path)],
-            capture_output=True, text=True)
+            [
+                sys.executable,
+                "-m",
+                "ruff",
+                "format",
+                "--config",
+                str(ROOT / "pyproject.toml"),
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"ruff format failed: {(done.stderr or done.stdout).strip()[:800]}")
+            raise RuntimeError(
+                f"ruff format failed: {(done.stderr or done.stdout).strip()[:800]}"
+            )
         formatted = json.loads(path.read_text(encoding="utf-8"))["cells"]
     result = []
     for cell in formatted:
@@ -89,8 +119,12 @@ def _coalesce_streams(outputs: list) -> list:
     merged: list = []
     for output in outputs:
         previous = merged[-1] if merged else None
-        if (output.output_type == "stream" and previous is not None
-                and previous.output_type == "stream" and previous.name == output.name):
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
             previous.text = "".join(previous.text) + "".join(output.text)
         else:
             merged.append(output)
@@ -119,7 +153,9 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             for output in cell.outputs:
                 output.pop("transient", None)
                 data = output.get("data", {})
-                if "image/png" in data:  # a figure: keep the picture, not its "<Figure ...>" text
+                if (
+                    "image/png" in data
+                ):  # a figure: keep the picture, not its "<Figure ...>" text
                     data.pop("text/plain", None)
         if "attachments" in cell and not cell.attachments:
             del cell["attachments"]

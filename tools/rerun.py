@@ -57,7 +57,9 @@ def find_notebooks(names: list[str]) -> list[Path]:
             continue
         matches = [p for p in every if p.name.startswith(f"{name}_") or p.stem == name]
         if len(matches) != 1:
-            raise SystemExit(f"rerun: no single notebook matches {name!r} in {NOTEBOOKS}")
+            raise SystemExit(
+                f"rerun: no single notebook matches {name!r} in {NOTEBOOKS}"
+            )
         chosen.append(matches[0])
     return chosen
 
@@ -72,7 +74,9 @@ def parse_seeds(text: str) -> list[int]:
         try:
             seeds.extend(range(int(low), int(high or low) + 1))
         except ValueError:
-            raise SystemExit(f"rerun: --seeds takes e.g. 0-49, 1,4,7 or commit; got {text!r}") from None
+            raise SystemExit(
+                f"rerun: --seeds takes e.g. 0-49, 1,4,7 or commit; got {text!r}"
+            ) from None
     return seeds
 
 
@@ -88,8 +92,14 @@ def commit_seed(root: Path = ROOT) -> tuple[int, str]:
     notebooks' bytes are hashed instead.
     """
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=True, timeout=30).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
         source = f"commit {head[:12]}"
     except (OSError, subprocess.SubprocessError):
         digest = hashlib.sha256()
@@ -129,11 +139,16 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
     from nbformat_course import dumps, normalize
 
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:  # start from a clean slate: no stale outputs survive a failure
+    for (
+        cell
+    ) in nb.cells:  # start from a clean slate: no stale outputs survive a failure
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
@@ -143,16 +158,25 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
     except (CellExecutionError, CellTimeoutError) as error:
         report = {"ok": False, "error": str(error).strip().splitlines()[-1][:300]}
         for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs):
+            if cell.cell_type == "code" and any(
+                o.output_type == "error" for o in cell.outputs
+            ):
                 err = next(o for o in cell.outputs if o.output_type == "error")
-                report.update(cell=index, count=cell.execution_count,
-                              error=f"{err.ename}: {err.evalue}"[:300],
-                              line=failing_line(cell.source, err.get("traceback", [])))
+                report.update(
+                    cell=index,
+                    count=cell.execution_count,
+                    error=f"{err.ename}: {err.evalue}"[:300],
+                    line=failing_line(cell.source, err.get("traceback", [])),
+                )
                 break
         else:
             report.setdefault("cell", None)
     except Exception as error:  # the kernel died, or nbclient could not start it
-        report = {"ok": False, "cell": None, "error": f"{type(error).__name__}: {error}"[:300]}
+        report = {
+            "ok": False,
+            "cell": None,
+            "error": f"{type(error).__name__}: {error}"[:300],
+        }
     report["seconds"] = time.perf_counter() - start
     # ru_maxrss of reaped children = the kernel's peak resident set (KiB on Linux)
     report["peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -161,8 +185,9 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
     return report
 
 
-def run_one(path: Path, timeout: int | None, write: bool, env: dict,
-            out_dir: Path | None = None) -> dict:
+def run_one(
+    path: Path, timeout: int | None, write: bool, env: dict, out_dir: Path | None = None
+) -> dict:
     """Run ``worker`` in a subprocess (so the memory figure is this notebook's alone).
 
     The executed notebook replaces ``path`` when ``write`` is true, or is saved in
@@ -177,24 +202,40 @@ def run_one(path: Path, timeout: int | None, write: bool, env: dict,
         try:
             report = json.loads(done.stdout.strip().splitlines()[-1])
         except (IndexError, json.JSONDecodeError):
-            report = {"ok": False, "cell": None, "seconds": float("nan"), "peak_mb": float("nan"),
-                      "error": (done.stderr.strip().splitlines() or ["worker crashed"])[-1][:300]}
+            report = {
+                "ok": False,
+                "cell": None,
+                "seconds": float("nan"),
+                "peak_mb": float("nan"),
+                "error": (done.stderr.strip().splitlines() or ["worker crashed"])[-1][
+                    :300
+                ],
+            }
         if out_dir is not None and out.exists():
             out_dir.mkdir(parents=True, exist_ok=True)
-            (out_dir / path.name).write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
+            (out_dir / path.name).write_text(
+                out.read_text(encoding="utf-8"), encoding="utf-8"
+            )
         if report["ok"] and write:
             tmp_target = path.with_suffix(".ipynb.tmp")
             tmp_target.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
-            os.replace(tmp_target, path)  # atomic: the old file or the new one, never half
+            os.replace(
+                tmp_target, path
+            )  # atomic: the old file or the new one, never half
     return report
 
 
 def describe(path: Path, report: dict) -> str:
-    line = f"{path.stem:<45} {report['seconds']:7.1f} s  peak {report['peak_mb']:6.0f} MB"
+    line = (
+        f"{path.stem:<45} {report['seconds']:7.1f} s  peak {report['peak_mb']:6.0f} MB"
+    )
     if report["ok"]:
         return line + "  ok"
-    where = (f"In [{report['count']}] (cell {report['cell']})" if report.get("cell") is not None
-             else "before any cell finished")
+    where = (
+        f"In [{report['count']}] (cell {report['cell']})"
+        if report.get("cell") is not None
+        else "before any cell finished"
+    )
     text = line + f"  FAILED at {where}: {report['error']}"
     if report.get("line"):
         text += f"\n{'':<47}line: {report['line']}"
@@ -209,8 +250,11 @@ def parallel_jobs(requested: int | None, runs: int) -> int:
     want = requested if requested is not None else 2
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
-            available_kb = next(int(line.split()[1]) for line in meminfo
-                                if line.startswith("MemAvailable:"))
+            available_kb = next(
+                int(line.split()[1])
+                for line in meminfo
+                if line.startswith("MemAvailable:")
+            )
         by_memory = max(1, int(available_kb / (2.5 * 1024 * 1024)))
     except (OSError, StopIteration, ValueError):
         by_memory = 1
@@ -219,44 +263,75 @@ def parallel_jobs(requested: int | None, runs: int) -> int:
 
 def seed_table(results: list[dict]) -> list[str]:
     """Lines of the seed report: one row per lesson, then one entry per failure."""
-    lines = [f"{'lesson':<45} {'seeds':>5} {'passed':>6} {'failed':>6} "
-             f"{'median s':>8} {'max s':>6} {'peak MB':>7}"]
+    lines = [
+        f"{'lesson':<45} {'seeds':>5} {'passed':>6} {'failed':>6} "
+        f"{'median s':>8} {'max s':>6} {'peak MB':>7}"
+    ]
     for lesson in dict.fromkeys(r["lesson"] for r in results):
         rows = [r for r in results if r["lesson"] == lesson]
         seconds = [r["seconds"] for r in rows if r["seconds"] == r["seconds"]]
         peaks = [r["peak_mb"] for r in rows if r["peak_mb"] == r["peak_mb"]]
         passed = sum(r["ok"] for r in rows)
-        lines.append(f"{lesson:<45} {len(rows):>5} {passed:>6} {len(rows) - passed:>6} "
-                     f"{statistics.median(seconds) if seconds else float('nan'):>8.1f} "
-                     f"{max(seconds, default=float('nan')):>6.1f} "
-                     f"{max(peaks, default=float('nan')):>7.0f}")
+        lines.append(
+            f"{lesson:<45} {len(rows):>5} {passed:>6} {len(rows) - passed:>6} "
+            f"{statistics.median(seconds) if seconds else float('nan'):>8.1f} "
+            f"{max(seconds, default=float('nan')):>6.1f} "
+            f"{max(peaks, default=float('nan')):>7.0f}"
+        )
     failures = [r for r in results if not r["ok"]]
     if failures:
         lines.append("")
         lines.append(f"{len(failures)} failure(s):")
         for r in failures:
-            where = (f"In [{r['count']}] (cell {r['cell']})" if r.get("cell") is not None
-                     else "before any cell finished")
+            where = (
+                f"In [{r['count']}] (cell {r['cell']})"
+                if r.get("cell") is not None
+                else "before any cell finished"
+            )
             lines.append(f"- {r['lesson']} seed {r['seed']}: {where}: {r['error']}")
             if r.get("line"):
                 lines.append(f"    line: {r['line']}")
-            lines.append(f"    reproduce: COURSE_SEED={r['seed']} make rerun NB={r['lesson'][:2]}")
+            lines.append(
+                f"    reproduce: COURSE_SEED={r['seed']} make rerun NB={r['lesson'][:2]}"
+            )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", help="lesson numbers (00) or paths; default all")
-    parser.add_argument("--seeds", help="run with each COURSE_SEED in e.g. 0-49 (or 'commit' for "
-                        "one seed derived from the git commit); writes nothing")
-    parser.add_argument("--jobs", type=int, default=None, help="kernels at once with --seeds "
-                        "(default 2, fewer if cores or memory are short)")
-    parser.add_argument("--report", type=Path, help="with --seeds: also write the report as JSON")
-    parser.add_argument("--no-write", action="store_true", help="execute only, keep files as they are")
-    parser.add_argument("--out-dir", type=Path, help="save executed notebooks here instead of "
-                        "in place (e.g. full-scale outputs that should not be committed)")
-    parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: "
-                        "600 at quick scale, none at full scale)")
+    parser.add_argument(
+        "notebooks", nargs="*", help="lesson numbers (00) or paths; default all"
+    )
+    parser.add_argument(
+        "--seeds",
+        help="run with each COURSE_SEED in e.g. 0-49 (or 'commit' for "
+        "one seed derived from the git commit); writes nothing",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="kernels at once with --seeds "
+        "(default 2, fewer if cores or memory are short)",
+    )
+    parser.add_argument(
+        "--report", type=Path, help="with --seeds: also write the report as JSON"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="execute only, keep files as they are"
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        help="save executed notebooks here instead of "
+        "in place (e.g. full-scale outputs that should not be committed)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=None,
+        help="seconds per cell (default: 600 at quick scale, none at full scale)",
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -277,23 +352,34 @@ def main(argv: list[str] | None = None) -> int:
         seeds = parse_seeds(args.seeds)
         if args.seeds.strip().lower() == "commit":
             seed, source = commit_seed()
-            print(f"rerun: seed {seed}, derived from {source}; "
-                  f"reproduce with `make seeds SEEDS={seed}`")
+            print(
+                f"rerun: seed {seed}, derived from {source}; "
+                f"reproduce with `make seeds SEEDS={seed}`"
+            )
         runs = [(p, s) for p in paths for s in seeds]
     write = not (args.no_write or args.seeds or args.out_dir)
     jobs = parallel_jobs(args.jobs, len(runs)) if args.seeds else 1
-    target = ("writing outputs back" if write else
-              f"saving executed copies in {args.out_dir}" if args.out_dir and not args.seeds else
-              "writing nothing")
-    print(f"rerun: {len(runs)} run(s), scale {scale}, {target}"
-          + (f", {jobs} kernels at once" if jobs > 1 else ""), flush=True)
+    target = (
+        "writing outputs back"
+        if write
+        else f"saving executed copies in {args.out_dir}"
+        if args.out_dir and not args.seeds
+        else "writing nothing"
+    )
+    print(
+        f"rerun: {len(runs)} run(s), scale {scale}, {target}"
+        + (f", {jobs} kernels at once" if jobs > 1 else ""),
+        flush=True,
+    )
 
     def execute(run: tuple[Path, int | None]) -> dict:
         path, seed = run
         env = dict(os.environ)
         if seed is not None:
             env["COURSE_SEED"] = str(seed)
-        report = run_one(path, timeout, write, env, None if args.seeds else args.out_dir)
+        report = run_one(
+            path, timeout, write, env, None if args.seeds else args.out_dir
+        )
         label = path if seed is None else path.with_name(f"{path.stem} [seed {seed}]")
         print(describe(label, report), flush=True)
         return {"lesson": path.stem, "seed": seed, **report}
@@ -310,23 +396,46 @@ def main(argv: list[str] | None = None) -> int:
     ok = len(results) - len(failures)
     summary = f"rerun: {ok} of {len(results)} ran clean in {elapsed:.0f} s"
     if failures and not args.seeds:
-        summary += "; failed (left untouched on disk): " + ", ".join(r["lesson"] for r in failures)
+        summary += "; failed (left untouched on disk): " + ", ".join(
+            r["lesson"] for r in failures
+        )
     if args.seeds:
         print()
         print("\n".join(seed_table(results)))
     print(summary)
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps({
-            "scale": scale, "seeds": args.seeds, "jobs": jobs, "seconds": round(elapsed, 1),
-            "passed": ok, "failed": len(failures), "table": seed_table(results),
-            "runs": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()}
-                     for r in results],
-        }, indent=1) + "\n", encoding="utf-8")
+        args.report.write_text(
+            json.dumps(
+                {
+                    "scale": scale,
+                    "seeds": args.seeds,
+                    "jobs": jobs,
+                    "seconds": round(elapsed, 1),
+                    "passed": ok,
+                    "failed": len(failures),
+                    "table": seed_table(results),
+                    "runs": [
+                        {
+                            k: (round(v, 2) if isinstance(v, float) else v)
+                            for k, v in r.items()
+                        }
+                        for r in results
+                    ],
+                },
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         print(f"rerun: report written to {args.report}")
     if write and scale != "quick" and ok:
-        print("note: stored outputs now come from scale", scale, "- make test compares against "
-              "them; run `make rerun` at quick scale before committing.")
+        print(
+            "note: stored outputs now come from scale",
+            scale,
+            "- make test compares against "
+            "them; run `make rerun` at quick scale before committing.",
+        )
     return 1 if failures else 0
 
 
