@@ -192,3 +192,18 @@ def test_the_command_refuses_a_missing_notebook(tmp_path):
         text=True,
     )
     assert done.returncode == 2 and "no such notebook" in done.stderr
+
+
+def test_a_count_of_runs_needs_both_numbers_printed_on_one_line():
+    # lesson 00 at seed 7 printed "stuck: 0 of 25" under prose saying 3 of its 25 were stuck;
+    # a 3 elsewhere (a 3x3 kernel) must not back the count
+    nb = notebook(
+        ("code", "k = 3\nruns = 25", "kernel 3x3\nnetworks 25, stuck 0\n"),
+        ("md", "3 of its 25 runs are stuck; 0 of the 25 are here; 25 networks train."),
+    )
+    assert texts(nb) == ["3"]
+    nb = notebook(
+        ("code", "r = f()", "cross-entropy ahead: 16/25, stuck 3 out of 25\n"),
+        ("md", "Ahead from 16 of the 25 starts; 3 out of 25 stuck."),
+    )
+    assert texts(nb) == []

@@ -7,7 +7,8 @@ cell is backed by one of
 
 - an output of a code cell above it (stream text, text/plain, generated Markdown or HTML),
   at the precision quoted: ``0.8133`` is backed by a printed ``0.81326``, ``54%`` by a
-  printed ``0.54`` or ``54%``, ``1.7 x 10^5`` by ``1.7e+05``;
+  printed ``0.54`` or ``54%``, ``1.7 x 10^5`` by ``1.7e+05``. A count from a run ("3 of 25
+  runs", "16 of the 25 starts") needs both numbers on one printed line above it;
 - a literal in the code of any cell (comments do not count): the question's own figures
   and the constants the code sets;
 - the lesson's entry in the full-scale ledger (``notebooks/full_scale_results.json``);
@@ -63,6 +64,14 @@ _TIMES_TEN = re.compile(
 )
 
 
+# "3 of 25 runs", "16 of the 25 starts", "187 out of 200": a count from a run, which only a
+# printed line holding both numbers can back (a code literal 3 says nothing about 3 runs).
+_COUNT_OF = re.compile(
+    r"\s+(?:out\s+)?of\s+(?:the\s+|its\s+|their\s+|all\s+)?"
+    r"(\d{1,3}(?:,\d{3})+|\d+)(?![\d.])"
+)
+
+
 @dataclass(frozen=True)
 class Quote:
     """A number as the prose writes it."""
@@ -73,6 +82,9 @@ class Quote:
     tolerance: float  # half a unit in the last quoted place
     percent: bool
     context: str
+    of: float | None = (
+        None  # "3 of 25 runs": the total, which must be printed beside it
+    )
 
 
 def _parse(match: re.Match) -> tuple[float, float, bool]:
@@ -153,8 +165,10 @@ def prose_numbers(source: str, cell: int = 0) -> list[Quote]:
             continue
         value, tolerance, percent = _parse(match)
         context = text[max(0, match.start() - 40) : match.end() + 40].replace("\n", " ")
+        total = _COUNT_OF.match(text, match.end())
+        of = float(total.group(1).replace(",", "")) if total else None
         quotes.append(
-            Quote(cell, match.group(0).strip(), value, tolerance, percent, context)
+            Quote(cell, match.group(0).strip(), value, tolerance, percent, context, of)
         )
     return quotes
 
@@ -272,23 +286,27 @@ def unbacked(
     fixed = code_values + (ledger_values(lesson, ledger_path) if lesson else [])
     allowed = allow_list(nb)
     above: list[float] = []
+    lines: list[
+        list[float]
+    ] = []  # the numbers of each printed line, for "N of M" counts
     missing: list[Quote] = []
     for index, cell in enumerate(cells):
-        source = (
-            cell["source"]
-            if isinstance(cell["source"], str)
-            else "".join(cell["source"])
-        )
+        source = cell["source"]
+        source = source if isinstance(source, str) else "".join(source)
         if cell["cell_type"] == "code":
             for output in cell.get("outputs", []):
-                above.extend(backing_values(_output_text(output)))
+                text = _output_text(output)
+                above.extend(backing_values(text))
+                lines.extend(backing_values(line) for line in text.splitlines())
         elif cell["cell_type"] == "markdown":
             for quote in prose_numbers(source, index):
-                if (
-                    quote.text in allowed
-                    or _backed(quote, above)
-                    or _backed(quote, fixed)
-                ):
+                if quote.text in allowed:
+                    continue
+                if quote.of is not None:
+                    total = Quote(0, "", quote.of, 0.5, False, "")
+                    if any(_backed(quote, ln) and _backed(total, ln) for ln in lines):
+                        continue
+                elif _backed(quote, above) or _backed(quote, fixed):
                     continue
                 missing.append(quote)
     return missing
