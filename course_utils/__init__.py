@@ -16,9 +16,10 @@ Modules, one concept each:
 - ``course_utils.images``    -- generated image families (white noise, cartoons), seeded
 - ``course_utils.plotting``  -- small figures: kernels with a centred diverging colormap
 - ``course_utils.exercises`` -- auto-checked exercises: ``check``, ``hint``, ``solution``
+- ``course_utils.ledger``    -- full-scale figures (``make bench``) quoted in any run's prose
 """
 
-from course_utils import analysis, data, exercises, images, kernels, plotting
+from course_utils import analysis, data, exercises, images, kernels, ledger, plotting
 from course_utils.config import Config, setup
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "exercises",
     "images",
     "kernels",
+    "ledger",
     "plotting",
 ]
 __version__ = "0.1.0"

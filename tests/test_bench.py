@@ -31,8 +31,11 @@ def test_bench_runs_each_scale_and_reads_the_fft_speedup(tmp_path):
             "size = 64 if scale == 'full' else 32\n"
             "print(f'speed-up of FFT over direct conv2d at {size}x{size}: 123x "
             "(direct 0.456 s/step, FFT 0.00371 s/step)')",
+            "import course_utils.ledger\n"
+            "course_utils.ledger.record('02', size=size, error=0.25 * size)",
         ],
     )
+    ledger = tmp_path / "ledger.json"
     report = tmp_path / "bench.json"
     result = subprocess.run(
         [
@@ -43,12 +46,20 @@ def test_bench_runs_each_scale_and_reads_the_fft_speedup(tmp_path):
             str(report),
             "--keep",
             str(tmp_path / "keep"),
+            "--ledger",
+            str(ledger),
         ],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # only the full-scale run's figures reach the ledger, with where and how it ran
+    entry = json.loads(ledger.read_text())["lessons"]["02"]
+    assert entry["figures"] == {"size": 64, "error": 16.0}
+    assert entry["run"]["wall_s"] > 0 and entry["run"]["peak_mb"] > 0
+    assert entry["run"]["machine"]["cores"] >= 1 and entry["run"]["date"]
+    assert "ledger 02: error: (none) -> 16.0" in result.stdout
     data = json.loads(report.read_text())
     assert [(r["lesson"], r["scale"], r["ok"]) for r in data["runs"]] == [
         ("02_toy", "quick", True),
@@ -113,3 +124,34 @@ def test_table_marks_a_whole_course_over_its_full_scale_bar():
     ]
     assert "800!" in bench.format_table(runs, ["full"])[-2]
     assert "!" not in bench.format_table(runs[:3], ["full"])[-2]
+
+
+def test_update_ledger_replaces_one_lesson_and_says_what_changed(tmp_path):
+    ledger = tmp_path / "full_scale_results.json"
+    run = {"wall_s": 10.0, "peak_mb": 800}
+    assert bench.update_ledger(ledger, "03", {"a": 1.0}, run) == [
+        "ledger 03: a: (none) -> 1.0"
+    ]
+    bench.update_ledger(ledger, "04", {"b": 2}, run)
+    changes = bench.update_ledger(ledger, "03", {"a": 1.5, "c": "x"}, run)
+    assert changes == ["ledger 03: a: 1.0 -> 1.5", "ledger 03: c: (none) -> x"]
+    data = json.loads(ledger.read_text())
+    assert data["lessons"]["04"]["figures"] == {"b": 2}  # the other lesson is kept
+    assert data["lessons"]["03"] == {"figures": {"a": 1.5, "c": "x"}, "run": run}
+    assert bench.update_ledger(ledger, "03", {"a": 1.5, "c": "x"}, run) == []
+
+
+def test_bench_measures_without_touching_the_ledger_when_told(tmp_path):
+    path = tmp_path / "01_toy.ipynb"
+    make_notebook(
+        path, ["import course_utils.ledger\ncourse_utils.ledger.record('01', x=1)"]
+    )
+    ledger = tmp_path / "ledger.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bench.py"), str(path), "--scales",
+         "full", "--report", str(tmp_path / "b.json"), "--keep", str(tmp_path / "k"),
+         "--ledger", str(ledger), "--no-ledger"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not ledger.exists()

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from nbformat_course import canonical_text  # noqa: E402
+from prose_check import MAX_ALLOWED, allow_list, describe, lesson_of, unbacked  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
@@ -109,3 +110,27 @@ def test_progress_bars_show_at_full_scale_only(path):
             assert "it/s]" not in output.get("text", ""), (
                 f"In [{index}] stores a progress bar"
             )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_prose_quotes_only_numbers_its_run_shows(path):
+    # CONTRIBUTING.md, "Every sentence true at every seed": each number in a Markdown cell is
+    # printed above it, set by the code, in the full-scale ledger, or allow-listed with a
+    # reason. `make seeds` applies the same check to every seed's run.
+    nb = nbformat.read(path, as_version=4)
+    missing = unbacked(nb, lesson_of(path))
+    assert not missing, f"{path.name}: numbers no output shows:\n" + "\n".join(
+        describe(missing)
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_prose_allow_list_is_short_and_says_why(path):
+    allowed = allow_list(nbformat.read(path, as_version=4))
+    assert len(allowed) <= MAX_ALLOWED, (
+        f"{path.name}: {len(allowed)} allow-list entries"
+    )
+    for number, reason in allowed.items():
+        assert isinstance(reason, str) and len(reason.split()) >= 3, (
+            f"{path.name}: allow-list entry {number!r} needs a reason, got {reason!r}"
+        )

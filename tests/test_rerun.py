@@ -133,3 +133,24 @@ def test_bad_seed_ranges_and_jobs_are_refused_with_a_message(tmp_path):
     assert (
         result.returncode != 0 and "--jobs must be a positive integer" in result.stderr
     )
+
+
+def test_seed_runs_fail_when_the_prose_quotes_a_number_only_seed_0_prints(tmp_path):
+    path = tmp_path / "91_prose.ipynb"
+    make_notebook(
+        path,
+        ["import os\nprint(f\"accuracy 0.{5 + int(os.environ['COURSE_SEED'])}\")"],
+    )
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("Accuracy ends at 0.5 in this run."))
+    nbformat.write(nb, path)
+    result = rerun("--seeds", "0-1", "--jobs", "1", path)
+    assert result.returncode == 1, result.stdout
+    assert "91_prose [seed 0]" in result.stdout and "1 of 2 ran clean" in result.stdout
+    assert (
+        "- 91_prose seed 1: the prose check: the prose quotes 1 number(s)"
+        in result.stdout
+    )
+    assert (
+        "prose, cell 1: 0.5  ...Accuracy ends at 0.5 in this run...." in result.stdout
+    )

@@ -13,6 +13,12 @@ the kernel's peak resident memory per lesson and scale, against the course's bar
 lesson 02's speed-up of FFT training over direct ``tf.nn.conv2d`` as that lesson
 measured it in the same run. Benchmarks measure; they assert nothing about time.
 The exit status is 1 only if a lesson failed to run.
+
+Each successful full-scale run also rewrites that lesson's entry in the full-scale ledger,
+``notebooks/full_scale_results.json``: the figures the notebook recorded with
+``cu.ledger.record`` (``COURSE_LEDGER_OUT`` tells it where), and the machine, date, commit,
+wall time and peak memory of the run. The lessons quote full-scale figures only from there
+(``cu.ledger.show``). The end of the output says which figures changed; commit the file.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -68,6 +75,68 @@ def machine() -> dict:
         "system": platform.system(),
         "load_at_start": round(load, 2) if load is not None else None,
     }
+
+
+LEDGER = ROOT / "notebooks" / "full_scale_results.json"
+
+
+def git_commit(root: Path = ROOT) -> str | None:
+    """The checked-out commit (short), with '+changes' when tracked files differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
+def update_ledger(
+    ledger_path: Path, lesson: str, figures: dict, run: dict
+) -> list[str]:
+    """Replace ``lesson``'s entry in the ledger file; return lines saying what changed.
+
+    The entry is ``{"figures": {...}, "run": {...}}``: the figures a full-scale run
+    recorded with ``cu.ledger.record`` and where, when and at what cost it ran.
+    """
+    ledger = (
+        json.loads(ledger_path.read_text(encoding="utf-8"))
+        if ledger_path.exists()
+        else {}
+    )
+    lessons = ledger.setdefault("lessons", {})
+    ledger.setdefault(
+        "about",
+        "Full-scale figures the lessons quote, written by `make bench` (tools/bench.py) "
+        "from full-scale runs; each lesson prints them with cu.ledger.show().",
+    )
+    old = lessons.get(lesson, {}).get("figures", {})
+    changes = []
+    for name in sorted(set(old) | set(figures)):
+        if old.get(name) != figures.get(name):
+            changes.append(
+                f"ledger {lesson}: {name}: {old.get(name, '(none)')} -> "
+                f"{figures.get(name, '(removed)')}"
+            )
+    lessons[lesson] = {"figures": dict(sorted(figures.items())), "run": run}
+    ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    ledger_path.write_text(
+        json.dumps(ledger, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return changes
 
 
 def fft_speedup(notebook: Path) -> dict | None:
@@ -145,6 +214,17 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT / "build" / "bench",
         help="folder for the executed copies (default build/bench/)",
     )
+    parser.add_argument(
+        "--ledger",
+        type=Path,
+        default=LEDGER,
+        help="the full-scale ledger to update (default notebooks/full_scale_results.json)",
+    )
+    parser.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="measure only: leave the ledger as it is",
+    )
     args = parser.parse_args(argv)
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     unknown = [s for s in scales if s not in BARS]
@@ -160,13 +240,38 @@ def main(argv: list[str] | None = None) -> int:
     )
     results = []
     start = time.perf_counter()
+    ledger_changes: list[str] = []
     for scale in scales:
         for path in paths:
             env = {**os.environ, "COURSE_SCALE": scale, "COURSE_SEED": "0"}
+            figures_file = args.keep / "ledger" / f"{path.name[:2]}.json"
+            if scale == "full" and not args.no_ledger:
+                # cu.ledger.record() writes the run's full-scale figures here
+                figures_file.unlink(missing_ok=True)
+                env["COURSE_LEDGER_OUT"] = str(figures_file)
             out_dir = args.keep / scale
             report = rerun.run_one(path, None, False, env, out_dir)
             results.append({"lesson": path.stem, "scale": scale, **report})
             print(f"[{scale:>5}] " + rerun.describe(path, report), flush=True)
+            if scale == "full" and not args.no_ledger and report["ok"]:
+                figures = (
+                    json.loads(figures_file.read_text(encoding="utf-8")).get(
+                        "figures", {}
+                    )
+                    if figures_file.exists()
+                    else {}
+                )
+                run = {
+                    "machine": {k: v for k, v in info.items() if k != "load_at_start"},
+                    "load_at_start": info["load_at_start"],
+                    "date": time.strftime("%Y-%m-%d", time.gmtime()),
+                    "commit": git_commit(),
+                    "wall_s": round(report["seconds"], 1),
+                    "peak_mb": round(report["peak_mb"]),
+                }
+                ledger_changes += update_ledger(
+                    args.ledger, path.name[:2], figures, run
+                )
     elapsed = time.perf_counter() - start
 
     print()
@@ -186,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
                 "lesson 02: no 'speed-up of FFT over direct conv2d' line found in its outputs"
             )
     print(f"bench: {elapsed:.0f} s in all")
+    if "full" in scales and not args.no_ledger:
+        if ledger_changes:
+            print(f"bench: the ledger's figures changed ({args.ledger.name}):")
+            print("\n".join("  " + line for line in ledger_changes))
+        else:
+            print(f"bench: the ledger's figures are unchanged ({args.ledger.name})")
 
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(

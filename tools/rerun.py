@@ -178,6 +178,17 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
             "error": f"{type(error).__name__}: {error}"[:300],
         }
     report["seconds"] = time.perf_counter() - start
+    if report["ok"]:
+        # Every number the prose quotes must be shown by this run (tools/prose_check.py).
+        from prose_check import lesson_of, unbacked
+
+        try:
+            report["prose"] = [
+                {"cell": q.cell, "number": q.text, "context": q.context.strip()}
+                for q in unbacked(nb, lesson_of(path))
+            ]
+        except ValueError as error:  # an unreadable ledger or allow-list
+            report["prose"] = [{"cell": None, "number": "?", "context": str(error)}]
     # ru_maxrss of reaped children = the kernel's peak resident set (KiB on Linux)
     report["peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if report["ok"]:
@@ -225,21 +236,39 @@ def run_one(
     return report
 
 
+def prose_lines(report: dict, indent: str) -> list[str]:
+    """One line per number the prose quotes that the run did not show."""
+    return [
+        f"{indent}prose, cell {q['cell']}: {q['number']}  ...{q['context']}..."
+        for q in report.get("prose", [])
+    ]
+
+
 def describe(path: Path, report: dict) -> str:
     line = (
         f"{path.stem:<45} {report['seconds']:7.1f} s  peak {report['peak_mb']:6.0f} MB"
     )
     if report["ok"]:
+        if report.get("prose"):
+            return "\n".join(
+                [
+                    line
+                    + f"  ok, but {len(report['prose'])} unbacked number(s) in the prose"
+                ]
+                + prose_lines(report, " " * 4)
+            )
         return line + "  ok"
     where = (
         f"In [{report['count']}] (cell {report['cell']})"
         if report.get("cell") is not None
         else "before any cell finished"
     )
+    if report.get("prose"):
+        where = "the prose check"
     text = line + f"  FAILED at {where}: {report['error']}"
     if report.get("line"):
         text += f"\n{'':<47}line: {report['line']}"
-    return text
+    return "\n".join([text] + prose_lines(report, " " * 4))
 
 
 def parallel_jobs(requested: int | None, runs: int) -> int:
@@ -284,13 +313,16 @@ def seed_table(results: list[dict]) -> list[str]:
         lines.append(f"{len(failures)} failure(s):")
         for r in failures:
             where = (
-                f"In [{r['count']}] (cell {r['cell']})"
+                "the prose check"
+                if r.get("prose")
+                else f"In [{r['count']}] (cell {r['cell']})"
                 if r.get("cell") is not None
                 else "before any cell finished"
             )
             lines.append(f"- {r['lesson']} seed {r['seed']}: {where}: {r['error']}")
             if r.get("line"):
                 lines.append(f"    line: {r['line']}")
+            lines.extend(prose_lines(r, " " * 4))
             lines.append(
                 f"    reproduce: COURSE_SEED={r['seed']} make rerun NB={r['lesson'][:2]}"
             )
@@ -380,6 +412,12 @@ def main(argv: list[str] | None = None) -> int:
         report = run_one(
             path, timeout, write, env, None if args.seeds else args.out_dir
         )
+        if args.seeds and report.get("prose"):
+            # A sentence that is true at seed 0 only fails here (CONTRIBUTING.md).
+            report["ok"] = False
+            report["error"] = (
+                f"the prose quotes {len(report['prose'])} number(s) this run does not show"
+            )
         label = path if seed is None else path.with_name(f"{path.stem} [seed {seed}]")
         print(describe(label, report), flush=True)
         return {"lesson": path.stem, "seed": seed, **report}
