@@ -12,7 +12,7 @@ copyright = "the course authors; text and code MIT, MNIST subset CC BY-SA 3.0"
 
 extensions = ["myst_nb", "sphinx_copybutton"]
 
-exclude_patterns = ["_extra", "_static", "_templates", "**.ipynb_checkpoints"]
+exclude_patterns = ["_extra", "_static", "_templates", "_doctrees", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_extra_path = [
