@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -107,10 +108,53 @@ def test_figures_are_the_stored_pngs_byte_for_byte(built_site):
             f"{lesson.stem}: stored figures {missing} are not on the site as stored"
         )
         page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
-        assert page.count('<img alt="_images/') == len(stored), (
-            f"{lesson.stem}: figure count"
+        assert '<img alt="_images/' not in page, (
+            f"{lesson.stem}: a file name as alt text"
         )
+        alts = [
+            html.unescape(a)
+            for a in re.findall(r'<img alt="([^"]*)" src="_images/', page)
+        ]
+        assert len(alts) == len(stored), f"{lesson.stem}: figure count"
 
+
+def test_each_figure_is_described_by_the_sentence_after_it(built_site):
+    """Alt text = first sentence of the Markdown cell after the figure (or "Figure n of lesson
+    NN" where there is none), in page order, never a file name."""
+    import build_site
+
+    for lesson in built_site:
+        nb = _notebook(lesson)
+        expected = list(build_site.figure_alts(nb["cells"], lesson.number).values())
+        page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        alts = [
+            html.unescape(a)
+            for a in re.findall(r'<img alt="([^"]*)" src="_images/', page)
+        ]
+        assert alts == expected, lesson.stem
+        for alt in alts:
+            assert alt.strip() and not re.search(r"\.(png|jpe?g|svg|gif)$", alt, re.I)
+
+
+def test_the_reader_sees_no_test_harness(built_site):
+    """No nbval marker or tag, no "[to do] ... not attempted" output, on any page."""
+    for name in ["index.html"] + [f"{lesson.stem}.html" for lesson in built_site]:
+        page = (SITE / name).read_text(encoding="utf-8")
+        assert "NBVAL" not in page, f"{name}: an nbval marker in the page"
+        assert "tag_nbval" not in page, f"{name}: an nbval cell tag in the page"
+        assert not re.search(r"\[to do\]\s*Exercise \d+ not attempted", page), name
+
+
+def test_every_lesson_page_is_titled_lesson_nn_title(built_site):
+    for lesson in built_site:
+        page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        title = html.unescape(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
+        assert title.startswith(f"Lesson {lesson.number} · "), title
+        h1 = re.search(r"<h1>([^<]*)<a class=\"headerlink\"", page).group(1)
+        assert re.sub(r"<[^>]+>", "", html.unescape(h1)).strip() == lesson.page_title
+
+
+_NOT_ATTEMPTED = re.compile(r"\[to do\]\s*Exercise \d+ not attempted", re.I)
 
 # Sphinx turns straight quotes in rendered Markdown into typographic ones.
 _PLAIN_QUOTES = str.maketrans(
@@ -160,7 +204,12 @@ def test_every_stored_text_output_is_on_its_page_and_no_stderr(built_site):
                     )
             elif "text/plain" in data and not data.keys() & {"image/png", "text/html"}:
                 text = " ".join("".join(data["text/plain"]).split())
-                assert text in page, f"{lesson.stem}: result {text[:80]!r} missing"
+                if _NOT_ATTEMPTED.match(
+                    text
+                ):  # the checker's note to a learner: hidden
+                    assert text not in page, f"{lesson.stem}: {text[:80]!r} shown"
+                else:
+                    assert text in page, f"{lesson.stem}: result {text[:80]!r} missing"
             if output.get("output_type") == "stream":
                 text = " ".join("".join(output["text"]).split())
                 if output["name"] == "stdout":
@@ -190,14 +239,104 @@ def test_each_exercise_has_its_hints_and_solution_folded_on_the_page(built_site)
         )
 
 
-def test_downloads_are_the_stored_notebooks(built_site):
+def test_each_lesson_download_is_the_stored_notebook_with_a_note_first(built_site):
     for lesson in built_site:
-        assert (SITE / "notebooks" / f"{lesson.stem}.ipynb").read_bytes() == (
-            ROOT / "notebooks" / f"{lesson.stem}.ipynb"
-        ).read_bytes()
-        assert f'href="notebooks/{lesson.stem}.ipynb" download' in (
-            SITE / f"{lesson.stem}.html"
-        ).read_text(encoding="utf-8")
+        download = json.loads(
+            (SITE / "notebooks" / f"{lesson.stem}.ipynb").read_text(encoding="utf-8")
+        )
+        stored = _notebook(lesson)
+        note, *cells = download["cells"]
+        assert cells == stored["cells"] and download["metadata"] == stored["metadata"]
+        text = "".join(note["source"])
+        assert note["cell_type"] == "markdown" and "needs the course folder" in text
+        assert "course.zip" in text and "make lab" in text
+        page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        assert f'href="notebooks/{lesson.stem}.ipynb" download' in page
+        assert 'href="course.zip" download' in page and "make lab" in page
+    for stored in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):  # originals: no note
+        assert "course-download-note" not in stored.read_text(encoding="utf-8")
+
+
+#: What `make lab` needs from the course folder (the archive holds these and more).
+LAB_NEEDS = (
+    "Makefile",
+    "pyproject.toml",
+    "requirements.lock",
+    "README.md",
+    "course_utils/__init__.py",
+    "data/mnist_5k.npz",
+    "jupyterlab-settings/overrides.json",
+)
+
+
+def check_course_archive(archive: Path, lessons, tmp_path: Path) -> list[str]:
+    """The course archive holds every lesson and what `make lab` needs, byte for byte, and
+    `make -n lab` in the unzipped folder plans the venv and JupyterLab with the course's
+    settings. Returns the archive's names."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        assert all(n.startswith("conv-course/") for n in names), names[:3]
+        inside = {n.removeprefix("conv-course/") for n in names}
+        wanted = set(LAB_NEEDS) | {
+            f"notebooks/{lesson.stem}.ipynb" for lesson in lessons
+        }
+        wanted |= {
+            p.relative_to(ROOT).as_posix() for p in (ROOT / "course_utils").glob("*.py")
+        }
+        assert wanted <= inside, f"missing from the archive: {sorted(wanted - inside)}"
+        assert not [n for n in inside if "__pycache__" in n or n.endswith(".pyc")]
+        for name in wanted:
+            assert z.read(f"conv-course/{name}") == (ROOT / name).read_bytes(), name
+        z.extractall(tmp_path)
+    plan = subprocess.run(
+        ["make", "-n", "lab"],
+        cwd=tmp_path / "conv-course",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert plan.returncode == 0, plan.stderr
+    assert "-m venv .venv" in plan.stdout and "jupyter lab notebooks/" in plan.stdout
+    assert "jupyterlab-settings" in plan.stdout
+    return names
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_the_course_archive_holds_what_make_lab_needs(built_site, tmp_path):
+    names = check_course_archive(SITE / "course.zip", built_site, tmp_path)
+    assert 'href="course.zip" download' in (SITE / "index.html").read_text("utf-8")
+    print(
+        f"\ncourse.zip: {len(names)} files, {(SITE / 'course.zip').stat().st_size} bytes"
+    )
+
+
+def test_the_course_jupyterlab_settings_turn_off_news_and_update_checks():
+    """make lab points JupyterLab's application settings at jupyterlab-settings/, whose
+    overrides.json sets the notification plugin's defaults (JupyterLab's own settings code)."""
+    settings_utils = pytest.importorskip("jupyterlab_server.settings_utils")
+    folder = ROOT / "jupyterlab-settings"
+    overrides, error = settings_utils._get_overrides(str(folder))
+    assert not error
+    schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
+    if not (
+        schemas / "@jupyterlab" / "apputils-extension" / "notification.json"
+    ).is_file():
+        pytest.skip("JupyterLab's schemas are not installed in this environment")
+    found = settings_utils.get_settings(
+        str(folder),
+        str(schemas),
+        str(Path(tempfile.mkdtemp())),  # an empty user-settings folder
+        schema_name="@jupyterlab/apputils-extension:notification",
+        overrides=overrides,
+    )[0]
+    props = found["schema"]["properties"]
+    assert props["fetchNews"]["default"] == "false"
+    assert props["checkForUpdates"]["default"] is False
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert '--LabApp.app_settings_dir="$(LAB_SETTINGS)"' in makefile
+    assert "LAB_SETTINGS := $(CURDIR)/jupyterlab-settings" in makefile
 
 
 def test_no_page_loads_a_script_style_font_or_image_from_another_host(built_site):

@@ -810,9 +810,10 @@ def lesson_table_html(lessons: list[Lesson]) -> str:
     )
 
 
-def landing_page(lessons: list[Lesson], template: str) -> str:
+def landing_page(lessons: list[Lesson], template: str, archive_bytes: int = 0) -> str:
     """site/index.md with $lesson_table, $toctree, $first_lesson, $lesson_count, $total_hours,
-    $archive (the course archive's file name) and $run_commands (a bash block) filled in."""
+    $archive (the course archive's file name), $archive_size ("2.1 MB") and $run_commands (a
+    bash block) filled in."""
     toctree = "\n".join(
         ["```{toctree}", ":hidden:", ":maxdepth: 1", ""]
         + [
@@ -830,6 +831,7 @@ def landing_page(lessons: list[Lesson], template: str) -> str:
         first_lesson=f"{lessons[0].stem}.html",
         total_hours=f"{total / 60:.1f}".rstrip("0").rstrip("."),
         archive=ARCHIVE_NAME,
+        archive_size=f"{archive_bytes / 1e6:.1f} MB",
         run_commands="```bash\n" + "\n".join(RUN_COMMANDS) + "\n```",
     )
 
@@ -920,7 +922,10 @@ def stage(
     lessons = [lesson for _, lesson, _, _ in staged]
     template = (SITE_SOURCES / "index.md").read_text(encoding="utf-8")
     (stage_dir / "index.md").write_text(
-        landing_page(lessons, template), encoding="utf-8"
+        landing_page(
+            lessons, template, (stage_dir / "_extra" / ARCHIVE_NAME).stat().st_size
+        ),
+        encoding="utf-8",
     )
     return lessons
 
