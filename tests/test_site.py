@@ -133,7 +133,9 @@ def test_each_figure_is_described_by_the_sentence_after_it(built_site):
         ]
         assert alts == expected, lesson.stem
         for alt in alts:
-            assert alt.strip() and not re.search(r"\.(png|jpe?g|svg|gif)$", alt, re.I)
+            assert alt.strip() and not re.search(
+                r"\.(png|jpe?g|svg|gif)$", alt, re.IGNORECASE
+            )
 
 
 def test_the_reader_sees_no_test_harness(built_site):
@@ -148,13 +150,15 @@ def test_the_reader_sees_no_test_harness(built_site):
 def test_every_lesson_page_is_titled_lesson_nn_title(built_site):
     for lesson in built_site:
         page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
-        title = html.unescape(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
+        title = html.unescape(
+            re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
+        )
         assert title.startswith(f"Lesson {lesson.number} · "), title
         h1 = re.search(r"<h1>([^<]*)<a class=\"headerlink\"", page).group(1)
         assert re.sub(r"<[^>]+>", "", html.unescape(h1)).strip() == lesson.page_title
 
 
-_NOT_ATTEMPTED = re.compile(r"\[to do\]\s*Exercise \d+ not attempted", re.I)
+_NOT_ATTEMPTED = re.compile(r"\[to do\]\s*Exercise \d+ not attempted", re.IGNORECASE)
 
 # Sphinx turns straight quotes in rendered Markdown into typographic ones.
 _PLAIN_QUOTES = str.maketrans(
@@ -296,6 +300,7 @@ def check_course_archive(archive: Path, lessons, tmp_path: Path) -> list[str]:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert plan.returncode == 0, plan.stderr
     assert "-m venv .venv" in plan.stdout and "jupyter lab notebooks/" in plan.stdout
@@ -342,7 +347,7 @@ def test_the_course_jupyterlab_settings_turn_off_news_and_update_checks():
 def test_no_page_loads_a_script_style_font_or_image_from_another_host(built_site):
     pattern = re.compile(
         r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//",
-        re.I,
+        re.IGNORECASE,
     )
     for page in SITE.glob("*.html"):
         found = pattern.findall(page.read_text(encoding="utf-8"))
@@ -356,7 +361,7 @@ def test_no_page_loads_a_script_style_font_or_image_from_another_host(built_site
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass
 
 
@@ -375,6 +380,7 @@ def built_site():
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     print(
@@ -463,9 +469,20 @@ class Visit:
 _BROKEN_IMAGES = """() => [...document.images].map(img => ({src: img.getAttribute('src'),
     ok: img.complete && img.naturalWidth > 0}))"""
 
+
 # Math: Sphinx writes \( \) / \[ \] inside .math elements and MathJax 3 replaces the TeX
 # with an <mjx-container> holding an SVG. Rendered = every .math element holds a visible
 # container, none holds an error, and no TeX is left as page text (outside code and outputs).
+def _stored_math_count(notebook: Path) -> int:
+    """$...$ and $$...$$ spans in the notebook's markdown cells (0 when it has no math)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    text = "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
+    )
+    text = re.sub(r"`[^`]*`", "", text)
+    return len(re.findall(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$", text, re.DOTALL))
+
+
 _MATH_STATE = r"""async () => {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
     const boxes = [...document.querySelectorAll('span.math, div.math')];
@@ -479,98 +496,156 @@ _MATH_STATE = r"""async () => {
     const raw = [];
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
         if (n.parentElement.closest('pre, code, script, style, mjx-container, .cell_output')) continue;
-        if (/\\\(|\\\[|\\[A-Za-z]{2,}\b/.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 80));
+        const t = n.textContent;
+        if (/\\\(|\\\[|\\[A-Za-z]{2,}\b/.test(t) || /\$[^$\s][^$]*[\\^_{}][^$]*\$/.test(t))
+            raw.push(t.trim().slice(0, 80));
     }
     return {boxes: boxes.length, rendered, errors, raw};
 }"""
 
+# Layout at one width. "wide": elements that reach past the viewport's edges, outside the
+# containers allowed to scroll sideways (tables, display math, and on phones inline math, by
+# course.css) and the off-canvas sidebars; "cut": code or output blocks whose content is wider
+# than their box; "fit": at a wide window, how many characters of the code font fit on a code
+# cell's line (the narrowest cell).
+_LAYOUT = r"""() => {
+    const vw = document.documentElement.clientWidth;
+    const inside = r => r.left >= -1 && r.right <= vw + 1;
+    const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (el.classList.length ? '.' + [...el.classList].slice(0, 2).join('.') : '');
+    const drawers = [...document.querySelectorAll('.bd-sidebar-primary, .bd-sidebar-secondary, dialog')]
+        .filter(d => !inside(d.getBoundingClientRect()) || !d.checkVisibility());
+    const scrollers = '.pst-scrollable-table-container, div.cell_output table, div.math, span.math';
+    const wide = [];
+    let checked = 0;
+    for (const el of document.body.querySelectorAll('*')) {
+        if (drawers.some(d => d.contains(el))) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0 || !el.checkVisibility()) continue;
+        checked++;
+        if (inside(r)) continue;
+        const box = el.parentElement && el.parentElement.closest(scrollers);
+        if (box && inside(box.getBoundingClientRect())) continue;
+        wide.push(name(el) + ' ' + Math.round(r.left) + '..' + Math.round(r.right) + ' ' +
+                  (el.textContent || '').trim().slice(0, 40));
+    }
+    const blocks = [...document.querySelectorAll('div.highlight pre, div.cell_output pre')];
+    const cut = blocks.filter(p => p.scrollWidth > p.clientWidth + 1)
+        .map(p => p.textContent.trim().slice(0, 60));
+    const ctx = document.createElement('canvas').getContext('2d');
+    let fit = Infinity;
+    for (const p of document.querySelectorAll('div.cell_input div.highlight pre')) {
+        const cs = getComputedStyle(p);
+        ctx.font = cs.fontSize + ' ' + cs.fontFamily;
+        const room = p.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        fit = Math.min(fit, Math.floor(room / ctx.measureText('x').width));
+    }
+    const text = document.body.innerText;
+    const images = [...document.querySelectorAll('main img')].map(i => i.getAttribute('alt'));
+    return {vw, page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+            checked, wide: wide.slice(0, 5), nwide: wide.length, blocks: blocks.length,
+            code: document.querySelectorAll('div.cell_input div.highlight pre').length,
+            outputs: document.querySelectorAll('div.cell_output > .output').length,
+            cut: cut.slice(0, 5), ncut: cut.length, fit: fit === Infinity ? null : fit,
+            nbval: /NBVAL/.test(text), todo: /\[to do\]/.test(text), images};
+}"""
 
-def _stored_math_count(notebook: Path) -> int:
-    """$...$ and $$...$$ spans in the notebook's markdown cells (0 when it has no math)."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    text = "\n".join(
-        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
-    )
-    text = re.sub(r"`[^`]*`", "", text)
-    return len(re.findall(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$", text, re.S))
+#: Window widths every page is checked at: a laptop and a phone (CSS pixels).
+WIDTHS = (1400, 390)
+#: Characters a code line may have (ruff's line length, pyproject.toml); at 1400 px they fit.
+CODE_COLUMNS = 88
+_FILE_NAME_ALT = re.compile(
+    r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^[0-9a-f]{16,}", re.IGNORECASE
+)
 
 
 @needs_chromium
-def test_every_page_loads_offline_with_images_math_and_navigation(
+def test_every_page_loads_offline_fits_every_width_with_images_math_and_navigation(
     built_site, base_url, browser
 ):
+    """Every page at 1400 and 390 px: nothing wider than the page, no code or output cut off
+    (88-character code lines fit at 1400 px), images loaded with a describing alt text, math
+    rendered by the local MathJax, no harness text, no request to another host, no console
+    error, prev/next in order. Full-page screenshots of every page at both widths."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = ["index.html"] + [f"{lesson.stem}.html" for lesson in built_site]
-    report = {
-        "pages": 0,
-        "images": 0,
-        "math": 0,
-        "blocked": [],
-        "failed": [],
-        "errors": {},
-    }
+    report = collections.Counter()
     nav = {}
-    for name in pages:
-        visit = Visit(browser, base_url + name)
-        try:
-            page = visit.page
-            images = page.evaluate(_BROKEN_IMAGES)
-            broken = [i["src"] for i in images if not i["ok"]]
-            assert not broken, f"{name}: images that did not load: {broken}"
-            report["images"] += len(images)
-            math = page.evaluate(_MATH_STATE)
-            assert math["errors"] == 0, (
-                f"{name}: MathJax reported {math['errors']} errors"
-            )
-            assert math["rendered"] == math["boxes"], (
-                f"{name}: {math['boxes'] - math['rendered']} of {math['boxes']} formulas not rendered"
-            )
-            assert not math["raw"], (
-                f"{name}: TeX left unrendered in the text: {math['raw'][:3]}"
-            )
-            report["math"] += math["boxes"]
-            nav[name] = page.evaluate("""() => ({
-                prev: document.querySelector('a.left-prev')?.getAttribute('href') ?? null,
-                next: document.querySelector('a.right-next')?.getAttribute('href') ?? null,
-                sidebar: [...document.querySelectorAll('.bd-sidebar-primary nav a.reference.internal')]
-                          .map(a => a.getAttribute('href')),
-                copy: document.querySelectorAll('button.copybtn').length,
-                code: document.querySelectorAll('div.highlight pre').length,
-                stderr: document.querySelectorAll('.output.stderr, .stderr').length,
-                title: document.title})""")
-            nav[name]["math"] = math["boxes"]
-            if name == "index.html":
-                page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
-            elif name.startswith("01_"):
-                page.screenshot(path=str(SHOTS / f"{name[:-5]}.png"))
-                help_box = page.locator(".course-exercise-help").first
-                if help_box.count():
-                    for summary in help_box.locator("summary").all():
-                        summary.click()
-                    help_box.scroll_into_view_if_needed()
-                    page.evaluate("() => window.scrollBy(0, -120)")
-                    page.screenshot(path=str(SHOTS / f"{name[:-5]}_exercise.png"))
-            report["blocked"] += visit.blocked
-            report["failed"] += visit.failed
-            if visit.errors:
-                report["errors"][name] = visit.errors
-            assert not visit.blocked, (
-                f"{name}: requests to other hosts: {visit.blocked}"
-            )
-            assert not visit.failed, f"{name}: failed requests: {visit.failed}"
-            assert not visit.unexpected_errors(), (
-                f"{name}: console errors: {visit.unexpected_errors()}"
-            )
-            report["pages"] += 1
-        finally:
-            visit.close()
+    for width in WIDTHS:
+        for name in pages:
+            visit = Visit(browser, base_url + name, width=width, height=1000)
+            try:
+                page = visit.page
+                images = page.evaluate(_BROKEN_IMAGES)
+                broken = [i["src"] for i in images if not i["ok"]]
+                assert not broken, f"{name}: images that did not load: {broken}"
+                math = page.evaluate(_MATH_STATE)
+                assert math["errors"] == 0, f"{name}: {math['errors']} MathJax errors"
+                assert math["rendered"] == math["boxes"], (
+                    f"{name} at {width} px: {math['boxes'] - math['rendered']} of "
+                    f"{math['boxes']} formulas not rendered"
+                )
+                assert not math["raw"], f"{name}: TeX left as text: {math['raw'][:3]}"
+                layout = page.evaluate(_LAYOUT)
+                where = f"{name} at {width} px"
+                assert layout["page"] <= layout["vw"], (
+                    f"{where}: the page is {layout['page']} px wide: {layout['wide']}"
+                )
+                assert not layout["nwide"], (
+                    f"{where}: {layout['nwide']} elements past the page's edge: "
+                    f"{layout['wide']}"
+                )
+                assert not layout["ncut"], (
+                    f"{where}: {layout['ncut']} code/output blocks cut off: {layout['cut']}"
+                )
+                if width >= 1400 and layout["fit"] is not None:
+                    assert layout["fit"] >= CODE_COLUMNS, (
+                        f"{where}: a code cell shows {layout['fit']} characters a line"
+                    )
+                assert not layout["nbval"], f"{where}: NBVAL text on the page"
+                assert not layout["todo"], f"{where}: an exercise's '[to do]' shown"
+                bad_alt = [
+                    a for a in layout["images"] if not a or _FILE_NAME_ALT.search(a)
+                ]
+                assert not bad_alt, f"{where}: images without a describing alt text"
+                assert not visit.blocked, (
+                    f"{name}: requests to other hosts: {visit.blocked}"
+                )
+                assert not visit.failed, f"{name}: failed requests: {visit.failed}"
+                assert not visit.unexpected_errors(), (
+                    f"{name}: console errors: {visit.unexpected_errors()}"
+                )
+                if name != "index.html":
+                    page.screenshot(
+                        path=str(SHOTS / f"{name[:-5]}-{width}.png"), full_page=True
+                    )
+                elif width == WIDTHS[0]:
+                    page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
+                report["pages"] += 1
+                report["elements"] += layout["checked"]
+                report["code"] += layout["code"]
+                report["blocks"] += layout["blocks"]
+                report["outputs"] += layout["outputs"]
+                report["images"] += len(layout["images"])
+                report["formulas"] += math["boxes"]
+                if width == WIDTHS[0]:
+                    nav[name] = page.evaluate("""() => ({
+                        prev: document.querySelector('a.left-prev')?.getAttribute('href') ?? null,
+                        next: document.querySelector('a.right-next')?.getAttribute('href') ?? null,
+                        sidebar: [...document.querySelectorAll('.bd-sidebar-primary nav a.reference.internal')]
+                                  .map(a => a.getAttribute('href')),
+                        copy: document.querySelectorAll('button.copybtn').length,
+                        code: document.querySelectorAll('div.highlight pre').length,
+                        stderr: document.querySelectorAll('.output.stderr, .stderr').length})""")
+                    nav[name]["math"] = math["boxes"]
+            finally:
+                visit.close()
 
-    # Every $...$ of the stored markdown (lesson 04 has them) is a rendered formula on the page.
-    for lesson in built_site:
-        stored = _stored_math_count(ROOT / "notebooks" / f"{lesson.stem}.ipynb")
-        assert nav[f"{lesson.stem}.html"]["math"] == stored, (
-            f"{lesson.stem}: {stored} formulas stored"
-        )
+    for (
+        lesson
+    ) in built_site:  # a lesson whose Markdown has $...$ shows rendered formulas
+        if _stored_math_count(ROOT / "notebooks" / f"{lesson.stem}.ipynb"):
+            assert nav[f"{lesson.stem}.html"]["math"] > 0, lesson.stem
     # Prev/next walk the lessons in order, from the landing page to the last lesson, and resolve.
     for i, name in enumerate(pages):
         expected_prev = pages[i - 1] if i > 0 else None
@@ -581,9 +656,7 @@ def test_every_page_loads_offline_with_images_math_and_navigation(
         assert nav[name]["next"] == expected_next, (
             f"{name}: next -> {nav[name]['next']}"
         )
-        sidebar = {
-            name if href == "#" else href for href in nav[name]["sidebar"]
-        }  # '#': this page
+        sidebar = {name if href == "#" else href for href in nav[name]["sidebar"]}
         assert set(pages[1:]) <= sidebar, (
             f"{name}: sidebar lists {nav[name]['sidebar']}"
         )
@@ -593,10 +666,118 @@ def test_every_page_loads_offline_with_images_math_and_navigation(
                 f"{name}: copy buttons {nav[name]}"
             )
     print(
-        f"\nbrowser check: {report['pages']} pages, {report['images']} images loaded, "
-        f"{report['math']} formulas rendered, {len(report['blocked'])} requests to other hosts blocked, "
-        f"console errors: {report['errors'] or 'none'}; screenshots in {SHOTS}"
+        f"\nbrowser check: {report['pages']} page views ({len(pages)} pages at "
+        f"{' and '.join(map(str, WIDTHS))} px), {report['elements']} elements within the "
+        f"page, {report['code']} code cells and {report['blocks']} code/output blocks "
+        f"({report['outputs']} outputs) not cut off, {report['images']} images with alt "
+        f"text, {report['formulas']} formulas rendered; screenshots in {SHOTS}"
     )
+
+
+@needs_chromium
+def test_print_opens_folded_solutions_and_wraps_code(built_site, base_url, browser):
+    lesson = next(
+        (s for s in built_site if build_site_exercises(s.number)), built_site[0]
+    )
+    visit = Visit(browser, f"{base_url}{lesson.stem}.html", width=900)
+    try:
+        visit.page.emulate_media(media="print")
+        state = visit.page.evaluate("""() => {
+            const folded = [...document.querySelectorAll('details:not([open]) > :not(summary)')];
+            const pre = document.querySelector('div.cell_input div.highlight pre');
+            return {folded: folded.length,
+                    shown: folded.filter(e => e.getBoundingClientRect().height > 0).length,
+                    wrap: pre ? getComputedStyle(pre).whiteSpace : null};
+        }""")
+        assert state["folded"] > 0 and state["shown"] == state["folded"], state
+        assert state["wrap"] == "pre-wrap", state
+    finally:
+        visit.close()
+
+
+def build_site_exercises(number: str) -> dict:
+    import build_site
+
+    return build_site.load_exercises(number)
+
+
+def _search(browser, base_url: str, query: str):
+    """The search page's result links once every result is placed (hrefs as shown)."""
+    visit = Visit(browser, f"{base_url}search.html?q={query}")
+    try:
+        page = visit.page
+        page.locator("#search-results li a").first.wait_for(timeout=15000)
+        page.wait_for_function(
+            """() => { const s = document.querySelector('#search-results .search-summary, #search-results p');
+                       return s && s.textContent.trim().length > 0; }""",
+            timeout=15000,
+        )
+        page.wait_for_function(
+            """() => ![...document.querySelectorAll('#search-results li > a')]
+                      .some(a => a.dataset.courseSection === 'pending')""",
+            timeout=15000,
+        )
+        links = page.evaluate(
+            "() => [...document.querySelectorAll('#search-results li > a')]"
+            ".map(a => [a.getAttribute('href'), a.textContent])"
+        )
+        assert not visit.blocked and not visit.unexpected_errors()
+        return links
+    finally:
+        visit.close()
+
+
+def _lessons_with(built_site, *words: str) -> list[str]:
+    """Stems of the lessons whose text (Markdown, code, outputs) has every word."""
+    found = []
+    for lesson in built_site:
+        text = json.dumps(_notebook(lesson)).lower()
+        if all(w.lower() in text for w in words):
+            found.append(lesson.stem)
+    return found
+
+
+@needs_chromium
+def test_search_finds_numbers_and_terms_with_section_results(
+    built_site, base_url, browser
+):
+    """ "0.8133" (a decimal: Sphinx alone cannot find it) finds lesson 03; two-word terms
+    find the lessons that have them, linked to the section where they are."""
+    expected = _lessons_with(built_site, "0.8133")
+    assert expected, "no lesson quotes 0.8133 any more: pick another decimal"
+    links = _search(browser, base_url, "0.8133")
+    hit = {href.split(".html")[0] for href, _ in links}
+    assert set(expected) <= hit, links
+    assert any(l.number == "03" and l.stem in hit for l in built_site), links
+    for query in ("Adam epsilon", "dead ReLU"):
+        expected = _lessons_with(built_site, *query.split())
+        if not expected:
+            continue
+        links = _search(browser, base_url, query.replace(" ", "+"))
+        hit = {href.split(".html")[0] for href, _ in links}
+        assert set(expected) & hit, f"{query}: {links}"
+        sections = [href for href, _ in links if "#" in href]
+        assert sections, f"{query}: no result names a section: {links}"
+        print(f"\nsearch {query!r}: {links}")
+
+
+@needs_chromium
+def test_the_course_archive_downloads_from_the_landing_page(
+    built_site, base_url, browser, tmp_path
+):
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(base_url + "index.html")
+        with page.expect_download(timeout=30000) as info:
+            page.locator("a.course-download").first.click()
+        archive = tmp_path / info.value.suggested_filename
+        info.value.save_as(archive)
+    finally:
+        context.close()
+    assert archive.name == "course.zip"
+    if shutil.which("make"):
+        check_course_archive(archive, built_site, tmp_path / "unzipped")
 
 
 def _body_words(nb: dict, first_cell: bool = False) -> collections.Counter:
