@@ -459,8 +459,9 @@ def _spaced(fragment: str) -> str:
     parts = re.split(r"(<pre\b.*?</pre>)", fragment, flags=re.DOTALL)
     for i in range(0, len(parts), 2):
         parts[i] = re.sub(
-            r"(</(?:td|th|tr|thead|tbody|p|div|li|summary|details|aside|h\d)>)(?=<)",
-            r"\1\n",
+            r"(</(?:td|th|tr|thead|tbody|p|div|li|summary|details|aside|h\d)>)(?=<)"
+            r"|(?<=>)(?=<(?:div|p|table|tr|td|th|details|summary|aside|ul|ol|li)\b)",
+            lambda m: (m.group(1) or "") + "\n",
             parts[i],
         )
     return "".join(parts)
