@@ -202,17 +202,27 @@ def test_every_stored_text_output_is_on_its_page_and_no_stderr(built_site):
             data = output.get("data", {})
             if "text/markdown" in data:
                 # rendered as Markdown (a generated table, say): every table cell's words are on the page
+                # (list markers, heading marks and link targets are not text)
+                markdown = re.sub(
+                    r"^\s*(?:[-*+]|\d+\.|#+)\s+",
+                    "",
+                    "".join(data["text/markdown"]),
+                    flags=re.MULTILINE,
+                )
+                markdown = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", markdown)
                 cells = [
                     c
-                    for line in "".join(data["text/markdown"]).splitlines()
+                    for line in markdown.splitlines()
                     for c in line.strip("| ").split(" | ")
                     if c and set(c) - set("-: ")
                 ]
                 for cell in cells:
-                    words = " ".join(re.sub(r"[*`]", "", cell).split())
-                    assert words in page.translate(_PLAIN_QUOTES), (
-                        f"{lesson.stem}: markdown output {words[:80]!r} missing"
-                    )
+                    # the text between formulas (a formula is on the page as \( ... \))
+                    for part in re.split(r"\$\$?[^$]+\$\$?", cell):
+                        words = " ".join(re.sub(r"[*`]", "", part).split())
+                        assert words in page.translate(_PLAIN_QUOTES), (
+                            f"{lesson.stem}: markdown output {words[:80]!r} missing"
+                        )
             elif "text/plain" in data and not data.keys() & {"image/png", "text/html"}:
                 text = " ".join("".join(data["text/plain"]).split())
                 if _NOT_ATTEMPTED.match(
@@ -493,9 +503,9 @@ def _stored_math_count(notebook: Path) -> int:
 _MATH_STATE = r"""async () => {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
     const boxes = [...document.querySelectorAll('span.math, div.math')];
-    const rendered = boxes.filter(b => {
+    const rendered = boxes.filter(b => {  // (a formula in a folded TOC entry is not visible)
         const c = b.querySelector('mjx-container svg');
-        return c && c.getBoundingClientRect().width > 0;
+        return c && (c.getBoundingClientRect().width > 0 || !b.checkVisibility());
     }).length;
     const errors = document.querySelectorAll('mjx-merror, [data-mjx-error]').length;
     const walker = document.createTreeWalker(document.querySelector('main') || document.body,
