@@ -260,6 +260,19 @@ def test_each_exercise_has_its_hints_and_solution_folded_on_the_page(built_site)
         )
 
 
+def test_the_search_index_has_decimals_and_no_glued_table_cells(built_site):
+    """The landing table's cells are separate words in the index ("0.8133", not "8133six")."""
+    index = (SITE / "searchindex.js").read_text(encoding="utf-8")
+    terms = json.loads(index[index.index("(") + 1 : index.rindex(")")])["terms"]
+    for lesson in built_site:
+        last = re.findall(r"[\w.]+", lesson.short_title)[-1].lower()
+        first = re.findall(r"\w+", lesson.puzzle)[0].lower()
+        assert last + first not in terms and last.split(".")[-1] + first not in terms
+    quoted = {w for lesson in built_site for w in re.findall(r"\d+\.\d+", lesson.title)}
+    for number in quoted:  # a decimal in a lesson title can be searched for
+        assert number in terms, number
+
+
 def test_each_lesson_download_is_the_stored_notebook_with_a_note_first(built_site):
     for lesson in built_site:
         download = json.loads(
