@@ -6,12 +6,12 @@ _static/mathjax (copied from the pinned django-static-mathjax wheel), myst-nb's 
 fonts and icons are its own local copies. tests/test_site.py checks it in Chromium.
 """
 
+import sys
+from pathlib import Path
+
 project = "What does a conv layer learn?"
 author = "the course authors"
 copyright = "the course authors; text and code MIT, MNIST subset CC BY-SA 3.0"
-
-import sys
-from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 

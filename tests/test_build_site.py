@@ -17,9 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-import build_site
+import build_site  # noqa: E402
 
-from course_utils import exercises
+from course_utils import exercises  # noqa: E402
 
 TITLE = "# 07 · A test lesson: its subtitle\n\n**The puzzle.** Why?\n\n**Time.** About 30 minutes.\n"
 

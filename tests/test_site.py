@@ -783,7 +783,7 @@ def test_search_finds_numbers_and_terms_with_section_results(
     links = _search(browser, base_url, "0.8133")
     hit = {href.split(".html")[0] for href, _ in links}
     assert set(expected) <= hit, links
-    assert any(l.number == "03" and l.stem in hit for l in built_site), links
+    assert any(s.number == "03" and s.stem in hit for s in built_site), links
     for query in ("Adam epsilon", "dead ReLU"):
         expected = _lessons_with(built_site, *query.split())
         if not expected:
