@@ -1,6 +1,8 @@
-/* The course's two small scripts (no other host is ever contacted):
+/* The course's small scripts (no other host is ever contacted):
    1. Printing opens every folded hint and worked solution, and folds them again afterwards.
-   2. On the search page, each lesson found links to the section of the lesson that holds the
+   2. A figure shown smaller than it was drawn (a wide figure on a phone) links to itself, so a
+      tap opens it at full size.
+   3. On the search page, each lesson found links to the section of the lesson that holds the
       words searched for (the deepest one with all of them), and names it. */
 (function () {
   "use strict";
@@ -14,6 +16,22 @@
     opened.forEach((d) => d.removeAttribute("open"));
     opened = [];
   });
+
+  function linkShrunkFigures() {
+    document.querySelectorAll("main div.cell_output img").forEach((img) => {
+      if (img.closest("a")) return;
+      // drawn size: the stored display width (retina figures), else half the pixels
+      const drawn = parseFloat(img.style.width) || img.naturalWidth / 2;
+      if (!drawn || img.getBoundingClientRect().width >= 0.8 * drawn) return;
+      const link = document.createElement("a");
+      link.href = img.getAttribute("src");
+      link.className = "course-figure-link";
+      link.title = "Open the figure at full size";
+      img.replaceWith(link);
+      link.appendChild(img);
+    });
+  }
+  window.addEventListener("load", linkShrunkFigures);
 
   const words = (text) =>
     text.toLowerCase().match(/\d+(?:\.\d+)+|[\p{L}\p{N}_]+/gu) || [];
