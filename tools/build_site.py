@@ -516,11 +516,9 @@ def run_box_html(lesson: Lesson, links: list[tuple[str, str]]) -> str:
 
 _CELL_IDS = itertools.count(1)
 _CHECK_CALL = re.compile(r"\bex\[(\d+)\]\.check\(")
-#: What ex[n].check(...) returns before the learner has typed an answer: useful in JupyterLab,
-#: noise on a page that nobody can type into.
-_NOT_ATTEMPTED = re.compile(
-    r"^\W*\[to do\]\s*Exercise \d+ not attempted", re.IGNORECASE
-)
+#: What ex[n].check(...) returns before the learner has typed an answer ("[to do] Exercise 1
+#: not attempted yet: ..."): useful in JupyterLab, noise on a page nobody can type into.
+_NOT_ATTEMPTED = re.compile(r"^\W*\[to do\]", re.IGNORECASE)
 #: Cell tags of the test harness, and the comment markers they replaced.
 _HARNESS_TAGS = (
     "nbval-check-output",
