@@ -91,6 +91,8 @@ def _parse(match: re.Match) -> tuple[float, float, bool]:
     whole = match.group("int").replace(",", "")
     frac = match.group("frac") or ""
     exp = int((match.group("exp") or "0").replace("−", "-"))
+    if abs(exp) > 300:  # e.g. "69e708" inside a commit id in the ledger: backs nothing
+        return math.inf, 0.0, False
     value = float(whole + frac) * 10.0**exp
     decimals = len(frac) - 1 if frac else 0
     tolerance = 0.5 * 10.0 ** (exp - decimals) * (1 + 1e-9)
