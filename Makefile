@@ -23,13 +23,13 @@ REPORT ?=
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval rerun seeds bench format venv site clean
+.PHONY: lab test unit nbval rerun seeds seeds-given bench format venv site clean
 
 venv: $(STAMP)
 
 # Created when missing (or when the pins change); the stamp marks a complete install.
 $(STAMP): pyproject.toml requirements.lock
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x (3.10-3.13)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x (3.11-3.13)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
@@ -65,8 +65,12 @@ nbval: venv
 rerun: venv
 	$(BIN)/python tools/rerun.py $(NB)
 
-seeds: venv
-	$(BIN)/python tools/rerun.py --seeds $(SEEDS) $(if $(REPORT),--report $(REPORT)) $(NB)
+# `make seeds SEEDS=` (empty) must not become `--seeds $(NB)`: refuse before installing anything.
+seeds-given:
+	@test -n "$(strip $(SEEDS))" || { echo "make seeds: SEEDS is empty; give seeds such as SEEDS=0-49, SEEDS=3 or SEEDS=1,4,7" >&2; exit 2; }
+
+seeds: seeds-given venv
+	$(BIN)/python tools/rerun.py --seeds "$(SEEDS)" $(if $(REPORT),--report "$(REPORT)") $(NB)
 
 bench: venv
 	$(BIN)/python tools/bench.py $(NB)
