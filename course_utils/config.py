@@ -13,8 +13,8 @@ import contextlib
 import os
 import platform
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 SCALES = ("quick", "full")
 DEFAULT_SEED = 0
@@ -185,8 +185,10 @@ def setup(
             ``tf_threads`` below 1, or different from the running TensorFlow's.
 
     Example:
-        >>> cfg = setup(seed=3, scale="quick")   # doctest: +SKIP
-        course_utils 0.1.0 | seed 3 | scale quick | ...
+        >>> cfg = setup(seed=3, scale="quick")  # doctest: +ELLIPSIS
+        seed 3 | scale quick | Python 3..., TensorFlow 2..., Keras 3..., NumPy 2... | devices: ...
+        >>> cfg.seed, cfg.scale, cfg.quick
+        (3, 'quick', True)
     """
     cfg = Config(seed=_resolve_seed(seed), scale=_resolve_scale(scale))
     if tf_threads is not None:

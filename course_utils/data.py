@@ -53,7 +53,7 @@ def load_mnist_subset(path: str | Path | None = None) -> tuple[np.ndarray, np.nd
 
     Example:
         >>> x, y = load_mnist_subset()
-        >>> x.shape, x.dtype, y.shape, int(y[0])   # doctest: +SKIP
+        >>> x.shape, x.dtype, y.shape, int(y[0])
         ((5000, 28, 28), dtype('uint8'), (5000,), 0)
     """
     if path is None:

@@ -21,8 +21,9 @@ import importlib
 import inspect
 import numbers
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

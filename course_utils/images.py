@@ -27,7 +27,7 @@ import errno
 import shutil
 import tempfile
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage

@@ -88,7 +88,11 @@ def test_lock_file_agrees_with_every_direct_pin():
 #: Environments the lock must serve: the platforms README.md names, at 3.11 and 3.13.
 PLATFORMS = {
     "linux": {"sys_platform": "linux", "os_name": "posix", "platform_system": "Linux"},
-    "macos": {"sys_platform": "darwin", "os_name": "posix", "platform_system": "Darwin"},
+    "macos": {
+        "sys_platform": "darwin",
+        "os_name": "posix",
+        "platform_system": "Darwin",
+    },
     "windows": {"sys_platform": "win32", "os_name": "nt", "platform_system": "Windows"},
 }
 

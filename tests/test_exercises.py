@@ -1,6 +1,5 @@
 """course_utils.exercises: check/hint/solution behaviour, and every lesson's reference solutions."""
 
-import importlib
 import pkgutil
 
 import numpy as np

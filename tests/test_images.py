@@ -231,7 +231,10 @@ def test_image_cache_rejects_bad_indices(indices, error, match):
 
 def test_image_cache_pairs_returns_images_and_their_targets():
     cache = images.ImageCache("cartoon", 6, 8, seed=2)
-    upside_down = lambda batch: batch[:, ::-1, :]
+
+    def upside_down(batch):
+        return batch[:, ::-1, :]
+
     x, y = cache.pairs([4, 1, 4], upside_down)
     np.testing.assert_array_equal(x, images.images_at("cartoon", [4, 1, 4], 8, seed=2))
     np.testing.assert_array_equal(y, upside_down(x))
@@ -279,7 +282,10 @@ def test_image_cache_pairs_from_several_threads_at_once_match_a_single_reader():
 
     cache = images.ImageCache("cartoon", 40, 16, seed=5)
     batches = [np.random.default_rng(i).choice(40, 6, replace=False) for i in range(24)]
-    blur = lambda batch: batch * 0.5 + 1.0
+
+    def blur(batch):
+        return batch * 0.5 + 1.0
+
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda indices: cache.pairs(indices, blur), batches))
     for indices, (x, y) in zip(batches, results):

@@ -135,7 +135,6 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
-
     from nbformat_course import dumps, normalize
 
     nb = nbformat.read(path, as_version=4)
