@@ -4,7 +4,8 @@
 #   make test    set up .venv if missing, run unit tests and nbval over every notebook (the
 #                unit tests build the web edition and check it in headless Chromium), then
 #                every lesson once more at a seed derived from the commit
-#   make site    build the web edition into build/site/ from the stored notebooks (no execution)
+#   make site    build the web edition into build/site/ from the stored notebooks (no execution),
+#                with the course archive (course.zip) a reader downloads from it
 #   make rerun   re-execute notebooks in place (NB=00 for one), print time and memory; only at
 #                seed 0, quick scale (OUT=DIR saves a run at another scale there instead)
 #   make seeds   run notebooks with COURSE_SEED 0-49 without writing (NB=01, SEEDS=0-9,
@@ -47,8 +48,15 @@ $(SITE_STAMP): $(STAMP)
 # JupyterLab refuses to start as root (containers, Binder-like images) unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
+# The course's JupyterLab defaults (jupyterlab-settings/overrides.json: no "Jupyter news" question,
+# no update check) apply as the application settings of this JupyterLab only; a learner's own
+# settings (~/.jupyter) still win. The server makes no update check either.
+LAB_SETTINGS := $(CURDIR)/jupyterlab-settings
+
 lab: venv
-	$(BIN)/python -m jupyter lab notebooks/ $(ROOT_FLAG)
+	$(BIN)/python -m jupyter lab notebooks/ $(ROOT_FLAG) \
+		--LabApp.app_settings_dir="$(LAB_SETTINGS)" \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 # nbval compares the stored outputs (seed 0); then every lesson runs at a seed nobody tuned for.
 test: $(SITE_STAMP)

@@ -3,22 +3,37 @@
 Nothing here may make a page load anything from another host: MathJax is served from
 _static/mathjax (copied from the pinned django-static-mathjax wheel), myst-nb's widget scripts
 (require.js and the widget manager, from CDNs by default) are switched off, and the theme's
-fonts and icons are its own local copies. tests/test_site_browser.py checks it in Chromium.
+fonts and icons are its own local copies. tests/test_site.py checks it in Chromium.
 """
+
+import sys
+from pathlib import Path
 
 project = "What does a conv layer learn?"
 author = "the course authors"
 copyright = "the course authors; text and code MIT, MNIST subset CC BY-SA 3.0"
 
-extensions = ["myst_nb", "sphinx_copybutton"]
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
-exclude_patterns = ["_extra", "_static", "_templates", "**.ipynb_checkpoints"]
+# course_search (_ext/): the English search index, with decimals such as 0.8133 as words.
+extensions = ["myst_nb", "sphinx_copybutton", "course_search"]
+
+exclude_patterns = [
+    "_extra",
+    "_static",
+    "_templates",
+    "_doctrees",
+    "_ext",
+    "**.ipynb_checkpoints",
+]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_extra_path = [
     "_extra"
 ]  # notebooks/NN_*.ipynb: each lesson's download, byte for byte
 html_css_files = ["course.css"]
+# Print opens folded hints and solutions; search results link to the section that matched.
+html_js_files = ["course.js"]
 html_title = project
 html_logo = "_static/favicon.svg"
 html_favicon = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import inspect
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import build_site  # noqa: E402
+
 from course_utils import exercises  # noqa: E402
 
 TITLE = "# 07 · A test lesson: its subtitle\n\n**The puzzle.** Why?\n\n**Time.** About 30 minutes.\n"
@@ -328,3 +330,264 @@ def test_exercise_help_is_the_checkers_own_hints_and_solution():
                 )
             checked += 1
     assert checked >= 1
+
+
+# --- the build deletes only folders it made ------------------------------------------------------
+
+
+def _run_build(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_site.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_out_pointing_at_a_users_folder_is_refused_and_left_as_it_is(tmp_path):
+    users = tmp_path / "thesis"
+    users.mkdir()
+    (users / "thesis.txt").write_text("three years of work\n", encoding="utf-8")
+    result = _run_build("--out", str(users), "--stage", str(tmp_path / "stage"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"make site: FAILED: --out {users} is not empty")
+    assert "was not made by build_site.py" in lines[0]
+    assert _tree(users) == {"thesis.txt": b"three years of work\n"}
+    assert not (tmp_path / "stage").exists()  # refused before anything was written
+
+
+def test_stage_pointing_at_a_users_folder_is_refused(tmp_path):
+    users = tmp_path / "notes"
+    users.mkdir()
+    (users / "a.md").write_text("mine\n", encoding="utf-8")
+    result = _run_build("--out", str(tmp_path / "site"), "--stage", str(users))
+    assert result.returncode == 1
+    assert f"--stage {users} is not empty" in result.stderr
+    assert _tree(users) == {"a.md": b"mine\n"} and not (tmp_path / "site").exists()
+
+
+def test_out_dot_in_the_checkout_is_refused_and_changes_nothing(tmp_path):
+    before = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    result = _run_build("--out", ".", "--stage", str(tmp_path / "stage"), cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"make site: FAILED: --out {ROOT} holds the course itself; choose a new folder "
+        "(default build/site)"
+    )
+    after = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if before.returncode == 0:  # a git checkout: not one file changed
+        assert after.stdout == before.stdout
+    assert (ROOT / "tools" / "build_site.py").is_file()
+
+
+def test_out_dot_in_a_users_folder_is_refused(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "work.txt").write_text("x", encoding="utf-8")
+    result = _run_build("--out", ".", "--stage", str(tmp_path / "s"), cwd=work)
+    assert result.returncode == 1 and "is not empty" in result.stderr
+    assert _tree(tmp_path) == {"work/work.txt": b"x"}
+
+
+def test_out_and_stage_inside_each_other_are_refused(tmp_path):
+    result = _run_build(
+        "--out", str(tmp_path / "a"), "--stage", str(tmp_path / "a" / "src")
+    )
+    assert result.returncode == 1 and "must be separate folders" in result.stderr
+    assert not (tmp_path / "a").exists()
+
+
+def test_a_folder_the_build_made_is_emptied_and_marked_again(tmp_path):
+    made = tmp_path / "site"
+    build_site.replace_folder(made)
+    assert (made / build_site.MARKER).is_file()
+    (made / "stale.html").write_text("old", encoding="utf-8")
+    build_site.check_replaceable(made, "--out")  # marked: may be replaced
+    build_site.replace_folder(made)
+    assert sorted(p.name for p in made.iterdir()) == [build_site.MARKER]
+    build_site.check_replaceable(tmp_path / "new", "--out")  # new: fine
+    (tmp_path / "empty").mkdir()
+    build_site.check_replaceable(tmp_path / "empty", "--out")  # empty: fine
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(build_site.SiteBuildError, match="is a file, not a folder"):
+        build_site.check_replaceable(tmp_path / "file", "--out")
+
+
+# --- the reader's view: titles, harness, figures, downloads, archive, search words --------------
+
+
+def test_page_titles_are_lesson_nn_title_whatever_the_heading_says():
+    for heading in (
+        "# 07 · A test lesson: its subtitle",
+        "# Lesson 07: a test lesson: its subtitle",
+        "# Lesson 07 · A test lesson: its subtitle",
+    ):
+        nb = notebook()
+        nb["cells"][0]["source"] = TITLE.replace(TITLE.splitlines()[0], heading)
+        lesson = build_site.read_lesson(nb, Path("07_a_test_lesson.ipynb"))
+        assert lesson.page_title == "Lesson 07 · A test lesson: its subtitle"
+        assert lesson.short_title == "A test lesson"
+        staged = build_site.stage_notebook(nb, lesson, {}, [])
+        assert staged["cells"][0]["source"].startswith(
+            "# Lesson 07 · A test lesson: its subtitle\n"
+        )
+    assert build_site.normalise_title("3x3 kernels", "07") == "Lesson 07 · 3x3 kernels"
+
+
+def test_the_reader_sees_no_harness_markers_tags_or_not_attempted_outputs():
+    todo = {
+        "output_type": "execute_result",
+        "execution_count": 3,
+        "metadata": {},
+        "data": {
+            "text/plain": "[to do] Exercise 2 not attempted yet: replace ... with your answer"
+        },
+    }
+    nb = notebook(
+        {
+            **code("# NBVAL_CHECK_OUTPUT\nprint(1)", [stdout("1\n")]),
+            "metadata": {"tags": ["nbval-check-output", "remove-input"]},
+        },
+        code("answer_2 = ...\nex[2].check(answer_2)", [todo]),
+        code("print('[to do] Exercise 1 not attempted')", [stdout("[to do] x\n")]),
+    )
+    lesson = build_site.read_lesson(nb, Path("01_a_test_lesson.ipynb"))
+    staged = build_site.stage_notebook(nb, lesson, dict(exercises.load("01")), [])
+    cells = [c for c in staged["cells"] if c["cell_type"] == "code"]
+    assert cells[0]["source"] == "print(1)"
+    assert cells[0]["metadata"]["tags"] == ["remove-input"]  # myst-nb's tag kept
+    assert cells[1]["outputs"] == []  # the checker's "not attempted" note: hidden
+    assert cells[2]["outputs"] == [stdout("[to do] x\n")]  # not a check call: kept
+    assert nb["cells"][2]["outputs"] == [todo]  # the original is untouched
+
+
+def _figure(width=400, height=200) -> dict:
+    return {
+        "output_type": "display_data",
+        "metadata": {"image/png": {"width": width, "height": height}},
+        "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+    }
+
+
+def test_alt_text_is_the_first_sentence_after_the_figure_or_a_numbered_fallback():
+    after = (
+        "The map is *red* where `x[j + 1]` rises, e.g. at the left edge; $\\sigma$ "
+        "is 1.5. The next cell measures it.\n\nMore."
+    )
+    nb = notebook(
+        code("fig = plot()", [_figure()]),
+        {"cell_type": "markdown", "metadata": {}, "source": after},
+        code("fig = plot2()", [_figure()]),
+        {"cell_type": "markdown", "metadata": {}, "source": "## 2. Next section"},
+        code("fig = plot3()", [_figure()]),
+    )
+    alts = build_site.figure_alts(nb["cells"], "07")
+    assert alts == {
+        1: "The map is red where x[j + 1] rises, e.g. at the left edge; sigma is 1.5.",
+        3: "Figure 2 of lesson 07",
+        5: "Figure 3 of lesson 07",
+    }
+    lesson = build_site.read_lesson(nb, Path("07_a_test_lesson.ipynb"))
+    staged = build_site.stage_notebook(nb, lesson, {}, [])
+    figure = next(c for c in staged["cells"] if c.get("source") == "fig = plot()")
+    assert figure["metadata"]["mystnb"]["image"]["alt"] == alts[1]
+    # a retina figure keeps its displayed width, not a fixed height (phones scale it)
+    assert figure["outputs"][0]["metadata"]["image/png"] == {"width": 400}
+
+
+def test_every_stored_figure_gets_an_alt_text():
+    for path in build_site.lesson_notebooks():
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for alt in build_site.figure_alts(nb["cells"], path.name[:2]).values():
+            assert alt and not alt.endswith(".png"), path.name
+
+
+def test_the_lesson_download_says_it_needs_the_course_folder():
+    nb = notebook(code("print(1)", [stdout("1\n")]))
+    lesson = build_site.read_lesson(nb, Path("07_a_test_lesson.ipynb"))
+    download = build_site.download_notebook(nb, lesson)
+    note = download["cells"][0]
+    assert note["cell_type"] == "markdown" and download["cells"][1:] == nb["cells"]
+    assert "needs the course folder" in note["source"]
+    for command in build_site.RUN_COMMANDS:
+        assert command in note["source"]
+    assert "notebooks/07_a_test_lesson.ipynb" in note["source"]
+    assert len(nb["cells"]) == 2  # the original is untouched
+
+
+def test_the_course_archive_holds_what_make_lab_needs_and_no_caches(tmp_path):
+    names = build_site.build_archive(tmp_path / "course.zip")
+    for need in (
+        "Makefile",
+        "pyproject.toml",
+        "requirements.lock",
+        "environment.yml",
+        "README.md",
+        "CONTRIBUTING.md",
+        "LICENSE",
+        "course_utils/__init__.py",
+        "data/mnist_5k.npz",
+        "jupyterlab-settings/overrides.json",
+    ):
+        assert need in names, need
+    for path in build_site.lesson_notebooks():
+        assert f"notebooks/{path.name}" in names
+    assert not [
+        n for n in names if "__pycache__" in n or "/." in n or n.startswith(".")
+    ]
+    again = tmp_path / "again.zip"
+    build_site.build_archive(again)
+    assert again.read_bytes() == (tmp_path / "course.zip").read_bytes()  # reproducible
+
+
+def test_raw_html_keeps_words_apart_for_the_search_index():
+    """Sphinx indexes raw HTML with its tags deleted: cells must not glue ("8133six")."""
+    nb = notebook()
+    nb["cells"][0]["source"] = TITLE.replace("A test lesson", "Stuck at loss 0.8133")
+    lesson = build_site.read_lesson(nb, Path("03_a_test_lesson.ipynb"))
+    text = re.sub(r"<[^<]+?>", "", build_site.lesson_table_html([lesson]))
+    words = text.split()
+    assert "0.8133" in words and "Why?" in words and "03" in words, words
+    assert "<pre>a\n<b>x</b></pre>" in build_site._spaced("<pre>a\n<b>x</b></pre>")
+
+
+def test_the_search_language_keeps_decimals_whole():
+    sys.path.insert(0, str(ROOT / "site" / "_ext"))
+    course_search = pytest.importorskip("course_search")
+    lang = course_search.SearchCourse({})
+    assert lang.split("loss 0.8133 - acc: 0.5000. 5,000 digits, (0.648, 0.749)") == [
+        "loss",
+        "0.8133",
+        "acc",
+        "0.5000",
+        "5,000",
+        "digits",
+        "0.648",
+        "0.749",
+    ]
+    assert lang.word_filter("0.8133") and not lang.word_filter("8133")
+    assert "<" not in lang.js_splitter_code and "'" not in lang.js_splitter_code

@@ -23,6 +23,15 @@ downloaded:
 
 Binder and Colab buttons appear only when pyproject.toml's ``[project.urls]`` names a GitHub
 repository (keys ``Repository``, ``Source``, ``Source Code``, ``Code`` or ``Homepage``).
+
+A reader can run the course from the site: ``course.zip`` (the notebooks, ``course_utils``, the
+data and what ``make lab`` needs, see ``ARCHIVE_FILES``) is built into the site and linked from
+the landing page and every lesson's run box; each lesson's own ``.ipynb`` download starts with a
+note saying it needs that folder (the notebooks in ``notebooks/`` and in the archive do not).
+
+The build never deletes a folder it did not make: ``--out`` and ``--stage`` are emptied only when
+they hold the marker file ``.build_site`` that an earlier build wrote (or are empty or new);
+anything else is refused with one line before a file is touched.
 """
 
 from __future__ import annotations
@@ -40,10 +49,11 @@ import sys
 import textwrap
 import time
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Any, Mapping
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -66,6 +76,35 @@ MATHJAX_PARTS = (
 )
 
 
+#: Written into every folder the build empties and refills (--out, --stage); only a folder that
+#: holds it (or an empty one) is ever deleted.
+MARKER = ".build_site"
+MARKER_TEXT = (
+    "Made by tools/build_site.py; the next build deletes and rebuilds this folder.\n"
+)
+#: The course archive a reader downloads from the site, and its top folder once unzipped.
+ARCHIVE_NAME = "course.zip"
+ARCHIVE_FOLDER = "conv-course"
+#: What the archive holds (paths relative to the repository; folders taken whole, caches
+#: excluded): everything `make lab` needs, plus the tools the Makefile's other targets run.
+ARCHIVE_FILES = (
+    "notebooks",
+    "course_utils",
+    "data",
+    "jupyterlab-settings",
+    "tools",
+    "Makefile",
+    "README.md",
+    "pyproject.toml",
+    "requirements.lock",
+    "environment.yml",
+    "CONTRIBUTING.md",
+    "LICENSE",
+)
+#: The commands a reader types after downloading the archive (run box and landing page).
+RUN_COMMANDS = (f"unzip {ARCHIVE_NAME} && cd {ARCHIVE_FOLDER}", "make lab")
+
+
 class SiteBuildError(Exception):
     """The site cannot be built from the files as they are; the message says which file and why."""
 
@@ -77,9 +116,53 @@ class Lesson:
     number: str  # "01"
     stem: str  # "01_learning_an_edge_kernel": the page is <stem>.html
     title: str  # the notebook's first heading, as written
+    page_title: (
+        str  # "Lesson 01 · Learning the [-1, 1] edge kernel": the page's H1 and <title>
+    )
     short_title: str  # "Learning the [-1, 1] edge kernel": for the sidebar
     puzzle: str  # the "The puzzle." paragraph, markdown
     minutes: int  # time to work through it
+
+
+# ---------------------------------------------------------------------------------------------
+# 0. Output folders: never delete what the build did not make
+
+
+def check_replaceable(folder: Path, option: str) -> None:
+    """Raise SiteBuildError unless ``folder`` may be emptied: new, empty, or marked by a build.
+
+    Nothing is touched here; :func:`replace_folder` does the emptying once every folder passed.
+    """
+    folder = Path(folder)
+    if folder == ROOT or folder in ROOT.parents:
+        raise SiteBuildError(
+            f"{option} {folder} holds the course itself; choose a new folder (default "
+            f"{DEFAULT_OUT.relative_to(ROOT) if option == '--out' else DEFAULT_STAGE.relative_to(ROOT)})"
+        )
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise SiteBuildError(
+            f"{option} {folder} is a file, not a folder; choose a new folder"
+        )
+    if (folder / MARKER).is_file() or not any(folder.iterdir()):
+        return
+    # Builds from before the marker: the default folders, holding what the build leaves there.
+    legacy = {DEFAULT_OUT: ".buildinfo", DEFAULT_STAGE: "conf.py"}.get(folder)
+    if legacy and (folder / legacy).is_file():
+        return
+    raise SiteBuildError(
+        f"{option} {folder} is not empty and was not made by build_site.py (no {MARKER} "
+        f"file in it), so it is left as it is; choose a new or empty folder"
+    )
+
+
+def replace_folder(folder: Path) -> None:
+    """Empty ``folder`` (checked by :func:`check_replaceable`) and mark it as the build's."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,35 +261,57 @@ def lesson_notebooks(notebooks: Path = NOTEBOOKS) -> list[Path]:
     return sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
 
 
+_TITLE_PREFIX = re.compile(
+    r"^(?:lesson\s*\d+\s*[:·.\-–—]?|\d+\s*[:·.\-–—])\s*", re.IGNORECASE
+)
+
+
+def normalise_title(title: str, number: str) -> str:
+    """The page title every lesson shows: "Lesson NN · Title", whatever prefix the H1 has.
+
+    Example:
+        >>> normalise_title("03 · Debugging a classifier", "03")
+        'Lesson 03 · Debugging a classifier'
+        >>> normalise_title("Lesson 01: learning the [-1, 1] edge kernel", "01")
+        'Lesson 01 · Learning the [-1, 1] edge kernel'
+        >>> normalise_title("Lesson 02 · Recovering a Gaussian blur", "02")
+        'Lesson 02 · Recovering a Gaussian blur'
+    """
+    rest = _TITLE_PREFIX.sub("", title.strip(), count=1).strip() or title.strip()
+    return f"Lesson {number} · {rest[:1].upper()}{rest[1:]}"
+
+
 def read_lesson(nb: Mapping[str, Any], path: Path) -> Lesson:
     """Title, puzzle and time to work through it, from the notebook's first markdown cell."""
     first = next(
         (_source(c) for c in nb.get("cells", []) if c.get("cell_type") == "markdown"),
         "",
     )
-    heading = re.search(r"^#\s+(.+?)\s*$", first, re.M)
+    heading = re.search(r"^#\s+(.+?)\s*$", first, re.MULTILINE)
     if not heading:
         raise SiteBuildError(
             f"{path.name}: the first markdown cell has no '# title' heading"
         )
     title = heading.group(1)
-    short = re.sub(r"^(lesson\s+)?\d+\s*[:·.\-–—]\s*", "", title, flags=re.I)
-    short = short.split(": ")[0].strip()
-    short = short[:1].upper() + short[1:]
-    time_match = re.search(r"\*\*Time[^*]*\*\*[^0-9\n]*?(\d+)\s*min", first, re.I)
+    page_title = normalise_title(title, path.name[:2])
+    short = page_title.split(" · ", 1)[1].split(": ")[0].strip()
+    time_match = re.search(
+        r"\*\*Time[^*]*\*\*[^0-9\n]*?(\d+)\s*min", first, re.IGNORECASE
+    )
     if not time_match:
         raise SiteBuildError(
             f"{path.name}: the first cell does not state the time to work through the lesson "
             f"(expected a line like '**Time.** About 40 minutes'); the landing page lists it"
         )
     puzzle_match = re.search(
-        r"\*\*The puzzle\.?\*\*\s*(.+?)(?:\n\s*\n|\Z)", first, re.S
+        r"\*\*The puzzle\.?\*\*\s*(.+?)(?:\n\s*\n|\Z)", first, re.DOTALL
     )
     puzzle = " ".join(puzzle_match.group(1).split()) if puzzle_match else ""
     return Lesson(
         number=path.name[:2],
         stem=path.stem,
         title=title,
+        page_title=page_title,
         short_title=short,
         puzzle=puzzle,
         minutes=int(time_match.group(1)),
@@ -344,12 +449,44 @@ def _raw_html_cell(content: str, tag: str) -> dict:
     }
 
 
+def _spaced(fragment: str) -> str:
+    """Raw HTML with a line break after each block's closing tag (outside <pre>).
+
+    Sphinx's search index reads raw HTML with its tags deleted, so ``<td>0.8133</td><td>Six``
+    would be indexed as one word "0.8133six"; a line break keeps the words apart and renders
+    as nothing between blocks.
+    """
+    parts = re.split(r"(<pre\b.*?</pre>)", fragment, flags=re.DOTALL)
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(
+            r"(</(?:td|th|tr|thead|tbody|p|div|li|summary|details|aside|h\d)>)(?=<)"
+            r"|(?<=>)(?=<(?:div|p|table|tr|td|th|details|summary|aside|ul|ol|li)\b)",
+            lambda m: (m.group(1) or "") + "\n",
+            parts[i],
+        )
+    return "".join(parts)
+
+
+def _commands_html() -> str:
+    return (
+        '<pre class="course-commands"><code>'
+        + "\n".join(html.escape(c) for c in RUN_COMMANDS)
+        + "</code></pre>"
+    )
+
+
 def run_box_html(lesson: Lesson, links: list[tuple[str, str]]) -> str:
-    """The "Run this lesson" box under a lesson's title."""
+    """The "Run this lesson" box under a lesson's title: the course archive, two commands."""
     notebook = f"{lesson.stem}.ipynb"
     buttons = [
-        f'<a class="course-button course-download" href="notebooks/{notebook}" download>'
-        f"Download {html.escape(notebook)}</a>"
+        (
+            f'<a class="course-button course-download" href="{ARCHIVE_NAME}" download>'
+            "Download the course (.zip)</a>"
+        ),
+        (
+            f'<a class="course-button" href="notebooks/{notebook}" download="{notebook}">'
+            "This lesson only (.ipynb)</a>"
+        ),
     ]
     for label, url in links:
         buttons.append(
@@ -362,19 +499,141 @@ def run_box_html(lesson: Lesson, links: list[tuple[str, str]]) -> str:
             '<p class="course-note">Colab opens this notebook on its own, without the course\'s '
             "package and data: clone the repository in its first cell before running the rest.</p>"
         )
-    return (
+    return _spaced(
         '<aside class="course-run-box" aria-label="Run this lesson">\n'
         '<p class="course-run-title">Run this lesson</p>\n'
-        "<p>This page is the notebook as last run (quick scale, seed 0): every output and figure is "
-        "the stored one. To run it yourself, type <code>make lab</code> in a clone of the course "
-        "(it sets up <code>.venv</code> with the pinned packages and opens JupyterLab), then open "
-        f"<code>{html.escape(notebook)}</code>.</p>\n"
+        "<p>This page is the notebook as last run (quick scale, seed 0): every output and figure "
+        "is the stored one. To run it yourself, download the course folder (the notebooks, the "
+        "<code>course_utils</code> package and the data), then in a terminal:</p>\n"
+        + _commands_html()
+        + "\n<p><code>make lab</code> sets up <code>.venv</code> with the pinned packages (Python "
+        "3.11 and <code>make</code> needed; about 1.5 GB, once) and opens JupyterLab; open "
+        f"<code>{html.escape(notebook)}</code> there. The lesson's notebook alone does not run "
+        "without the folder.</p>\n"
         f'<p class="course-buttons">{" ".join(buttons)}</p>\n{colab}</aside>'
     )
 
 
 _CELL_IDS = itertools.count(1)
 _CHECK_CALL = re.compile(r"\bex\[(\d+)\]\.check\(")
+#: What ex[n].check(...) returns before the learner has typed an answer ("[to do] Exercise 1
+#: not attempted yet: ..."): useful in JupyterLab, noise on a page nobody can type into.
+_NOT_ATTEMPTED = re.compile(r"^\W*\[to do\]", re.IGNORECASE)
+#: Cell tags of the test harness, and the comment markers they replaced.
+_HARNESS_TAGS = (
+    "nbval-check-output",
+    "nbval-ignore-output",
+    "nbval-skip",
+    "nbval-raises-exception",
+)
+_HARNESS_LINE = re.compile(r"^[ \t]*#\s*NBVAL_\w+[ \t]*\n?", re.MULTILINE)
+_FIGURE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def _output_text(output: Mapping[str, Any]) -> str:
+    if output.get("output_type") == "stream":
+        return _source({"source": output.get("text", "")})
+    return _source({"source": output.get("data", {}).get("text/plain", "")})
+
+
+def _plain_markdown(text: str) -> str:
+    """Markdown as the words a screen reader should say: links, emphasis, code marks, math
+    delimiters and backslash commands reduced to their text."""
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\$\$?([^$]+)\$\$?", lambda m: m.group(1), text)
+    text = re.sub(r"\\(?:mathrm|text|mathbf|operatorname)\{([^}]*)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
+    text = re.sub(r"[{}]", "", text)
+    text = re.sub(r"[*_`]+", "", text)
+    return " ".join(text.split())
+
+
+def first_sentence(markdown: str) -> str:
+    """The first sentence of a Markdown cell's first paragraph, as plain text ('' if it starts
+    with a heading, a table, a list or display math: those do not describe a figure).
+
+    Example:
+        >>> first_sentence("The map is *red* where `x` rises, e.g. at 0.5. Then more.")
+        'The map is red where x rises, e.g. at 0.5.'
+        >>> first_sentence("## 3. Predict\\n\\nText.")
+        ''
+    """
+    paragraph = re.split(r"\n\s*\n", markdown.strip(), maxsplit=1)[0].strip()
+    if not paragraph or re.match(r"(#|\||[-*+] |\d+[.)] |\$\$|```|<)", paragraph):
+        return ""
+    text = _plain_markdown(paragraph)
+    match = re.search(
+        r"^.+?(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)(?<!\bFig)[.!?](?=\s+[\"'(\[]?[A-Z0-9]|$)",
+        text,
+    )
+    return (match.group(0) if match else text).strip()
+
+
+def figure_alts(cells: list[Mapping[str, Any]], number: str) -> dict[int, str]:
+    """{cell index: alt text} for every code cell with a figure output.
+
+    The alt text is the first sentence of the Markdown cell right after the figure's cell (the
+    course's convention: that sentence says what the figure shows); a figure without one gets
+    "Figure n of lesson NN", never the image's file name.
+    """
+    alts: dict[int, str] = {}
+    count = 0
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        figures = [
+            o
+            for o in cell.get("outputs", [])
+            if set(o.get("data", {})) & set(_FIGURE_MIMES)
+        ]
+        if not figures:
+            continue
+        count += 1
+        following = cells[index + 1] if index + 1 < len(cells) else {}
+        sentence = (
+            first_sentence(_source(following))
+            if following.get("cell_type") == "markdown"
+            else ""
+        )
+        alts[index] = sentence or f"Figure {count} of lesson {number}"
+    return alts
+
+
+def _reader_cell(cell: dict) -> dict:
+    """A code cell as a reader sees it: no stderr, no harness markers, no "not attempted"."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    if tags:
+        cell["metadata"]["tags"] = [t for t in tags if t not in _HARNESS_TAGS]
+    source = _source(cell)
+    if _HARNESS_LINE.search(source):
+        cell["source"] = _HARNESS_LINE.sub("", source)
+    outputs = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            continue
+        if _NOT_ATTEMPTED.match(_output_text(output)) and _CHECK_CALL.search(source):
+            continue
+        for mime, meta in output.get("metadata", {}).items():
+            # a retina figure stores its displayed size; keep the width (the page scales it
+            # down on narrow screens) but not a fixed height, which would distort it there
+            if mime in _FIGURE_MIMES and isinstance(meta, dict):
+                meta.pop("height", None)
+        outputs.append(output)
+    cell["outputs"] = outputs
+    return cell
+
+
+def _with_page_title(cell: dict, lesson: Lesson) -> dict:
+    """The first cell with its H1 replaced by the lesson's normalised title."""
+    cell["source"] = re.sub(
+        r"^#\s+.+?\s*$",
+        lambda _: f"# {lesson.page_title}",
+        _source(cell),
+        count=1,
+        flags=re.MULTILINE,
+    )
+    return cell
 
 
 def stage_notebook(
@@ -383,20 +642,23 @@ def stage_notebook(
     exercises: Mapping[int, Any],
     links: list[tuple[str, str]],
 ) -> dict:
-    """The notebook as the site shows it: stderr removed, run box and exercise help added."""
+    """The notebook as the site shows it: the page title "Lesson NN · Title", run box and
+    exercise help added; stderr, harness markers and "not attempted" outputs removed; each
+    figure's alt text taken from the sentence after it."""
     staged = copy.deepcopy(dict(nb))
+    alts = figure_alts(staged["cells"], lesson.number)
     cells = []
     placed: set[int] = set()
     title_done = False
     for index, cell in enumerate(staged["cells"]):
         if cell.get("cell_type") == "code":
-            cell["outputs"] = [
-                o
-                for o in cell.get("outputs", [])
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
+            cell = _reader_cell(cell)
+            if index in alts:
+                mystnb = cell["metadata"].setdefault("mystnb", {})
+                mystnb.setdefault("image", {})["alt"] = alts[index]
         cells.append(cell)
         if not title_done and cell.get("cell_type") == "markdown":
+            _with_page_title(cell, lesson)
             cells.append(_raw_html_cell(run_box_html(lesson, links), "course-run-box"))
             title_done = True
         if cell.get("cell_type") == "code":
@@ -411,7 +673,8 @@ def stage_notebook(
                 if number not in placed:
                     cells.append(
                         _raw_html_cell(
-                            exercise_html(exercises[number]), "course-exercise-help"
+                            _spaced(exercise_html(exercises[number])),
+                            "course-exercise-help",
                         )
                     )
                     placed.add(number)
@@ -435,10 +698,82 @@ def stage_notebook(
                 }
             )
             cells.append(
-                _raw_html_cell(exercise_html(exercises[n]), "course-exercise-help")
+                _raw_html_cell(
+                    _spaced(exercise_html(exercises[n])), "course-exercise-help"
+                )
             )
     staged["cells"] = cells
     return staged
+
+
+def download_notebook(nb: Mapping[str, Any], lesson: Lesson) -> dict:
+    """The lesson's .ipynb as the site offers it alone: the stored notebook with a first
+    Markdown cell saying it runs only inside the course folder (the notebooks in notebooks/
+    and in the course archive do not have it)."""
+    note = {
+        "cell_type": "markdown",
+        "id": "course-download-note",
+        "metadata": {"tags": ["course-download-note"]},
+        "source": (
+            f"> **This notebook needs the course folder.** It imports the course's "
+            f"`course_utils` package and reads its data, so on its own it stops at the first "
+            f"cell. Download the whole course (`{ARCHIVE_NAME}`, linked from every page of the "
+            f"web edition), then in a terminal:\n>\n"
+            + "".join(f"> `{c}`  \n" for c in RUN_COMMANDS)
+            + f">\n> and open `notebooks/{lesson.stem}.ipynb` in the JupyterLab that opens."
+        ),
+    }
+    out = copy.deepcopy(dict(nb))
+    out["cells"] = [note, *out["cells"]]
+    return out
+
+
+def _archive_members(notebooks: Path) -> list[tuple[Path, str]]:
+    """(file on disk, name in the archive) for every file of the course archive, sorted."""
+    members = []
+    for entry in ARCHIVE_FILES:
+        source = notebooks if entry == "notebooks" else ROOT / entry
+        if source.is_file():
+            members.append((source, entry))
+            continue
+        if not source.is_dir():
+            raise SiteBuildError(
+                f"the course archive needs {entry}, which is missing from {ROOT}"
+            )
+        for path in sorted(source.rglob("*")):
+            rel = path.relative_to(source)
+            if not path.is_file() or any(
+                part.startswith(".") or part == "__pycache__" for part in rel.parts
+            ):
+                continue
+            if entry == "notebooks" and not (
+                re.fullmatch(r"\d\d_.*\.ipynb", path.name) or path.suffix == ".json"
+            ):
+                continue
+            if path.suffix in {".pyc", ".tmp"}:
+                continue
+            members.append((path, f"{entry}/{rel.as_posix()}"))
+    return members
+
+
+def build_archive(dest: Path, notebooks: Path = NOTEBOOKS) -> list[str]:
+    """Write the course archive (``course.zip``, every file under ``conv-course/``) to ``dest``.
+
+    Byte-for-byte reproducible: fixed timestamps and order. Returns the names it holds.
+    """
+    import zipfile
+
+    names = []
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, name in _archive_members(notebooks):
+            info = zipfile.ZipInfo(
+                f"{ARCHIVE_FOLDER}/{name}", date_time=(2020, 1, 1, 0, 0, 0)
+            )
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes())
+            names.append(name)
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,7 +801,7 @@ def lesson_table_html(lessons: list[Lesson]) -> str:
             f'<td class="course-lesson-time">{lesson.minutes}&nbsp;min</td>'
             "</tr>"
         )
-    return (
+    return _spaced(
         '<table class="course-lessons">\n<thead><tr><th>#</th><th>lesson and its puzzle</th>'
         '<th class="course-lesson-time">time</th></tr></thead>\n<tbody>\n'
         + "\n".join(rows)
@@ -474,8 +809,10 @@ def lesson_table_html(lessons: list[Lesson]) -> str:
     )
 
 
-def landing_page(lessons: list[Lesson], template: str) -> str:
-    """site/index.md with $lesson_table, $toctree, $first_lesson, $lesson_count and $total_hours filled in."""
+def landing_page(lessons: list[Lesson], template: str, archive_bytes: int = 0) -> str:
+    """site/index.md with $lesson_table, $toctree, $first_lesson, $lesson_count, $total_hours,
+    $archive (the course archive's file name), $archive_size ("2.1 MB") and $run_commands (a
+    bash block) filled in."""
     toctree = "\n".join(
         ["```{toctree}", ":hidden:", ":maxdepth: 1", ""]
         + [
@@ -492,6 +829,9 @@ def landing_page(lessons: list[Lesson], template: str) -> str:
         lesson_count=len(lessons),
         first_lesson=f"{lessons[0].stem}.html",
         total_hours=f"{total / 60:.1f}".rstrip("0").rstrip("."),
+        archive=ARCHIVE_NAME,
+        archive_size=f"{archive_bytes / 1e6:.1f} MB",
+        run_commands="```bash\n" + "\n".join(RUN_COMMANDS) + "\n```",
     )
 
 
@@ -526,10 +866,12 @@ def copy_mathjax(dest: Path) -> None:
 def stage(
     stage_dir: Path, notebooks: Path = NOTEBOOKS, urls: Mapping[str, str] | None = None
 ) -> list[Lesson]:
-    """Write the Sphinx source tree (config, landing page, staged notebooks) into ``stage_dir``.
+    """Write the Sphinx source tree (config, landing page, staged notebooks, downloads and the
+    course archive) into ``stage_dir``, which is emptied first (see :func:`check_replaceable`).
 
     Every notebook is checked before anything is written, so a missing output fails fast.
     """
+    check_replaceable(stage_dir, "--stage")
     paths = lesson_notebooks(notebooks)
     if not paths:
         raise SiteBuildError(f"no lesson notebooks (NN_*.ipynb) in {notebooks}")
@@ -543,6 +885,7 @@ def stage(
             (
                 path,
                 lesson,
+                nb,
                 stage_notebook(
                     nb,
                     lesson,
@@ -551,28 +894,50 @@ def stage(
                 ),
             )
         )
-    if stage_dir.exists():
-        shutil.rmtree(stage_dir)
+    _archive_members(
+        notebooks
+    )  # every archive file present, before anything is deleted
+    replace_folder(stage_dir)
     shutil.copytree(
         SITE_SOURCES,
         stage_dir,
         ignore=shutil.ignore_patterns("__pycache__", "index.md"),
+        dirs_exist_ok=True,
     )
     (stage_dir / "_extra" / "notebooks").mkdir(parents=True)
     copy_mathjax(stage_dir / "_static" / "mathjax")
-    for path, lesson, nb in staged:
+    for path, lesson, original, nb in staged:
         (stage_dir / path.name).write_text(
             json.dumps(nb, ensure_ascii=False), encoding="utf-8"
         )
-        shutil.copy2(
-            path, stage_dir / "_extra" / "notebooks" / path.name
-        )  # the download, byte for byte
-    lessons = [lesson for _, lesson, _ in staged]
+        (stage_dir / "_extra" / "notebooks" / path.name).write_text(
+            json.dumps(
+                download_notebook(original, lesson), ensure_ascii=False, indent=1
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    build_archive(stage_dir / "_extra" / ARCHIVE_NAME, notebooks)
+    lessons = [lesson for _, lesson, _, _ in staged]
     template = (SITE_SOURCES / "index.md").read_text(encoding="utf-8")
     (stage_dir / "index.md").write_text(
-        landing_page(lessons, template), encoding="utf-8"
+        landing_page(
+            lessons, template, (stage_dir / "_extra" / ARCHIVE_NAME).stat().st_size
+        ),
+        encoding="utf-8",
     )
     return lessons
+
+
+def _check_folders(out: Path, stage_dir: Path) -> None:
+    """Refuse, before anything is written, output folders that overlap or hold a user's files."""
+    if out == stage_dir or out in stage_dir.parents or stage_dir in out.parents:
+        raise SiteBuildError(
+            f"--out {out} and --stage {stage_dir} must be separate folders, neither inside "
+            f"the other"
+        )
+    check_replaceable(out, "--out")
+    check_replaceable(stage_dir, "--stage")
 
 
 def build(
@@ -582,8 +947,9 @@ def build(
     urls: Mapping[str, str] | None = None,
     quiet: bool = True,
 ) -> list[Lesson]:
-    """Stage the sources and run Sphinx into ``out`` (emptied first). Returns the lessons built."""
-    lessons = stage(stage_dir, notebooks, urls)
+    """Stage the sources and run Sphinx into ``out`` (emptied first, only if an earlier build
+    made it). Returns the lessons built."""
+    _check_folders(out, stage_dir)
     try:
         from sphinx.cmd.build import build_main
     except ImportError:
@@ -591,10 +957,17 @@ def build(
             "Sphinx is not installed: `make site` installs the pinned site extra into .venv "
             f"(it needs Python 3.11 or newer; this is {sys.version.split()[0]})"
         ) from None
-    if out.exists():
-        shutil.rmtree(out)
-    doctrees = stage_dir.parent / (stage_dir.name + "-doctrees")
-    args = ["-b", "html", "-E", "-d", str(doctrees), str(stage_dir), str(out)]
+    lessons = stage(stage_dir, notebooks, urls)
+    replace_folder(out)
+    args = [
+        "-b",
+        "html",
+        "-E",
+        "-d",
+        str(stage_dir / "_doctrees"),
+        str(stage_dir),
+        str(out),
+    ]
     if quiet:
         args.insert(0, "-q")
     status = build_main(args)
