@@ -6,7 +6,8 @@
 #                every lesson once more at a seed derived from the commit
 #   make site    build the web edition into build/site/ from the stored notebooks (no execution),
 #                with the course archive (course.zip) a reader downloads from it
-#   make rerun   re-execute notebooks in place (NB=00 for one), print time and memory
+#   make rerun   re-execute notebooks in place (NB=00 for one), print time and memory; only at
+#                seed 0, quick scale (OUT=DIR saves a run at another scale there instead)
 #   make seeds   run notebooks with COURSE_SEED 0-49 without writing (NB=01, SEEDS=0-9,
 #                REPORT=seeds.json), print a table of passes and failures
 #   make bench   every lesson at quick and full scale: time and peak memory (NB=02 for one)
@@ -18,19 +19,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SITE_STAMP := $(VENV)/.installed-site
 NB     ?=
+OUT    ?=
 SEEDS  ?= 0-49
 REPORT ?=
 
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval rerun seeds bench format venv site clean
+.PHONY: lab test unit nbval rerun seeds seeds-given bench format venv site clean
 
 venv: $(STAMP)
 
 # Created when missing (or when the pins change); the stamp marks a complete install.
 $(STAMP): pyproject.toml requirements.lock
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x (3.10-3.13)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x (3.11-3.13)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
@@ -70,14 +72,23 @@ site: $(SITE_STAMP)
 nbval: venv
 	$(BIN)/python -m pytest notebooks $(NBVAL_FLAGS)
 
-rerun: venv
-	$(BIN)/python tools/rerun.py $(NB)
+# NB is lesson numbers or paths; one path with spaces in it (NB="my lessons/02_x.ipynb")
+# stays one argument.
+NB_ARGS = $(if $(and $(findstring .ipynb,$(NB)),$(filter-out %.ipynb,$(NB))),"$(NB)",$(NB))
 
-seeds: venv
-	$(BIN)/python tools/rerun.py --seeds $(SEEDS) $(if $(REPORT),--report $(REPORT)) $(NB)
+# Writes lessons back only at seed 0, quick scale; OUT=DIR keeps them and saves the run there.
+rerun: venv
+	$(BIN)/python tools/rerun.py $(if $(OUT),--out-dir "$(OUT)") $(NB_ARGS)
+
+# `make seeds SEEDS=` (empty) must not become `--seeds $(NB)`: refuse before installing anything.
+seeds-given:
+	@test -n "$(strip $(SEEDS))" || { echo "make seeds: SEEDS is empty; give seeds such as SEEDS=0-49, SEEDS=3 or SEEDS=1,4,7" >&2; exit 2; }
+
+seeds: seeds-given venv
+	$(BIN)/python tools/rerun.py --seeds "$(SEEDS)" $(if $(REPORT),--report "$(REPORT)") $(NB_ARGS)
 
 bench: venv
-	$(BIN)/python tools/bench.py $(NB)
+	$(BIN)/python tools/bench.py $(NB_ARGS)
 
 format: venv
 	$(BIN)/python tools/nbformat_course.py notebooks/[0-9][0-9]_*.ipynb

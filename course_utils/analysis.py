@@ -345,7 +345,7 @@ def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
     direction = z.copy()
     rz = float(np.vdot(residual, z))
     converged = False
-    for iteration in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):  # noqa: B007 - read after the loop
         product = op.gram(direction)
         step = rz / float(np.vdot(direction, product))
         solution += step * direction
@@ -457,11 +457,12 @@ def least_squares_kernel(
         TypeError: non-numeric arrays, non-integer kernel sizes, a non-str padding.
 
     Example:
+        >>> import scipy.signal
         >>> rng = np.random.default_rng(0)
         >>> x = rng.standard_normal((2, 8, 8))
         >>> true = rng.standard_normal((3, 3))
         >>> y = np.stack([scipy.signal.correlate2d(xi, true, mode="same") for xi in x])
-        >>> bool(np.allclose(least_squares_kernel(x, y, (3, 3)), true))   # doctest: +SKIP
+        >>> bool(np.allclose(least_squares_kernel(x, y, (3, 3)), true))
         True
     """
     x = _images_nhw("x", x)

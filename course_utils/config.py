@@ -13,8 +13,8 @@ import contextlib
 import os
 import platform
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 SCALES = ("quick", "full")
 DEFAULT_SEED = 0
@@ -39,8 +39,26 @@ class Config:
         return self.scale == "quick"
 
 
-def _resolve_seed(seed: int | None) -> int:
+def resolve_seed(seed: int | None, *, name: str = "seed") -> int:
+    """The seed ``setup()`` would use: ``seed`` itself, or ``COURSE_SEED`` when ``None``.
+
+    Also what ``tools/rerun.py`` and ``tools/bench.py`` check their seeds with, so a
+    tool refuses exactly what a lesson would refuse, before any kernel starts.
+
+    Raises:
+        TypeError: ``seed`` is not a Python ``int`` (``np.int64``, ``"3"``, ``True``).
+        ValueError: ``COURSE_SEED`` is not an integer, or the seed is outside [0, 2**32).
+
+    Example:
+        >>> resolve_seed(3), resolve_seed(2**32 - 1)
+        (3, 4294967295)
+        >>> resolve_seed(-1)
+        Traceback (most recent call last):
+        ...
+        ValueError: seed must be in [0, 2**32), got -1
+    """
     if seed is None:
+        name = "COURSE_SEED"
         text = os.environ.get("COURSE_SEED", "").strip()
         if not text:
             return DEFAULT_SEED
@@ -55,11 +73,22 @@ def _resolve_seed(seed: int | None) -> int:
         # with a less helpful message.
         raise TypeError(f"seed must be a Python int or None, got {type(seed).__name__}")
     if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+        raise ValueError(f"{name} must be in [0, 2**32), got {seed}")
     return seed
 
 
-def _resolve_scale(scale: str | None) -> str:
+def resolve_scale(scale: str | None) -> str:
+    """The scale ``setup()`` would use: ``scale``, or ``COURSE_SCALE`` when ``None``.
+
+    Raises:
+        TypeError: ``scale`` is not a str.
+        ValueError: not ``"quick"`` or ``"full"`` (any case); the message names
+            ``COURSE_SCALE`` when the value came from there.
+
+    Example:
+        >>> resolve_scale("FULL")
+        'full'
+    """
     source = "scale"
     if scale is None:
         source = "COURSE_SCALE"
@@ -185,10 +214,12 @@ def setup(
             ``tf_threads`` below 1, or different from the running TensorFlow's.
 
     Example:
-        >>> cfg = setup(seed=3, scale="quick")   # doctest: +SKIP
-        course_utils 0.1.0 | seed 3 | scale quick | ...
+        >>> cfg = setup(seed=3, scale="quick")  # doctest: +ELLIPSIS
+        seed 3 | scale quick | Python 3..., TensorFlow 2..., Keras 3..., NumPy 2... | devices: ...
+        >>> cfg.seed, cfg.scale, cfg.quick
+        (3, 'quick', True)
     """
-    cfg = Config(seed=_resolve_seed(seed), scale=_resolve_scale(scale))
+    cfg = Config(seed=resolve_seed(seed), scale=resolve_scale(scale))
     if tf_threads is not None:
         if isinstance(tf_threads, bool) or not isinstance(tf_threads, int):
             raise TypeError(

@@ -46,13 +46,14 @@ def load_mnist_subset(path: str | Path | None = None) -> tuple[np.ndarray, np.nd
 
     Raises:
         TypeError: ``path`` is not a str, Path or None.
-        ValueError: the file is missing or unreadable, its checksum does not match
+        FileNotFoundError: the file is missing (the message says how to restore it).
+        ValueError: the file is unreadable, its checksum does not match
             (the message names the file and both checksums), or its arrays have the
             wrong shape or dtype.
 
     Example:
         >>> x, y = load_mnist_subset()
-        >>> x.shape, x.dtype, y.shape, int(y[0])   # doctest: +SKIP
+        >>> x.shape, x.dtype, y.shape, int(y[0])
         ((5000, 28, 28), dtype('uint8'), (5000,), 0)
     """
     if path is None:
@@ -62,6 +63,12 @@ def load_mnist_subset(path: str | Path | None = None) -> tuple[np.ndarray, np.nd
             f"path must be a str, a pathlib.Path or None, got {type(path).__name__}"
         )
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the MNIST subset file {path} is missing. In a clone of the course, "
+            "restore it with `git checkout -- data/mnist_5k.npz` (data/README.md says "
+            "where it comes from)."
+        )
     try:
         actual = sha256_of(path)
     except OSError as error:

@@ -15,13 +15,15 @@ run every reference through its own checker. Introduced in lesson 00.
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import importlib
 import inspect
 import numbers
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,30 +63,69 @@ class Feedback:
         return f"{mark[self.status]} {self.message}"
 
 
-def as_real(answer: Any) -> float | None:
-    """``answer`` as a float if it is one real number of any type, else ``None``; never raises.
+def as_numbers(
+    answer: Any, wanted: str = "a number or an array of numbers", *, finite: bool = True
+) -> tuple[np.ndarray | None, str]:
+    """``answer`` as a float64 array, or ``None`` and a message saying why not; never raises.
 
-    Accepted: Python and NumPy ints and floats, ``Fraction`` and ``Decimal``, 0-d arrays and
-    one-number tensors (anything ``np.asarray`` turns into a 0-d real array). Refused: bools,
-    strings, complex numbers, arrays of several numbers, and ints too large for a float
-    (``OverflowError``). The result may be nan or inf: callers say what they expect.
+    The one converter every checker uses. Accepted: Python and NumPy ints and floats,
+    ``Fraction`` and ``Decimal``, lists and tuples of numbers, real arrays and tensors
+    (anything ``np.asarray`` turns into an int, float or bool array; a bare ``True`` is
+    refused). Refused, each with a message that says what was given: strings and bytes
+    (``'448'`` is text, not a number), complex numbers, object arrays (``None``, mixed or
+    ragged entries), numbers too large for a float, and, when ``finite``, nan and inf.
 
     Example:
         >>> from fractions import Fraction
-        >>> as_real(np.array(0.5)), as_real(Fraction(1, 4)), as_real("0.5"), as_real(True)
-        (0.5, 0.25, None, None)
+        >>> as_numbers(Fraction(1, 4))[0], as_numbers([1, 2])[0]
+        (array(0.25), array([1., 2.]))
+        >>> as_numbers("448")[1]
+        "expected a number or an array of numbers, got the text '448': remove the quotes"
     """
-    if isinstance(answer, (bool, np.bool_, str, bytes)):
-        return None
+    if isinstance(answer, (str, bytes)):
+        return (
+            None,
+            f"expected {wanted}, got the text {answer!r:.40}: remove the quotes",
+        )
+    if isinstance(answer, (bool, np.bool_)):
+        return None, f"expected {wanted}, got {answer!r}"
     try:
         if isinstance(answer, (numbers.Real, decimal.Decimal)):
-            return float(answer)
-        array = np.asarray(answer)
-        if array.shape != () or array.dtype.kind not in "iuf":
-            return None
-        return float(array)
-    except (TypeError, ValueError, OverflowError):
-        return None
+            array = np.asarray(float(answer))
+        else:
+            array = np.asarray(answer)
+            kind = array.dtype.kind
+            if kind == "c":
+                return None, (
+                    f"expected {wanted}, got a complex number: give the real part "
+                    "(np.real) or the magnitude (np.abs), whichever the question asks for"
+                )
+            if kind in "USa":
+                return None, (
+                    f"expected {wanted}, got text ({array.dtype}): remove the quotes"
+                )
+            if kind == "O":
+                with contextlib.suppress(TypeError, ValueError):
+                    array.astype(np.float64)  # only to tell a too-large number apart
+                if array.ndim == 0:
+                    return None, f"expected {wanted}, got {type(answer).__name__}"
+                return None, (
+                    f"expected {wanted}, got an array of Python objects (None, text, "
+                    "or entries of different shapes)"
+                )
+            if kind not in "biuf":
+                return None, f"expected {wanted}, got an array of dtype {array.dtype}"
+            array = array.astype(np.float64)
+    except OverflowError:
+        return (
+            None,
+            "the answer is too large to be a floating-point number (above 1.8e308)",
+        )
+    except Exception:  # noqa: BLE001 - ragged lists, odd objects: a verdict, never a traceback
+        return None, f"expected {wanted}, got {type(answer).__name__}"
+    if finite and not np.all(np.isfinite(array)):
+        return None, "the answer contains nan or inf"
+    return array, ""
 
 
 def compare(
@@ -92,13 +133,16 @@ def compare(
 ) -> Feedback:
     """Compare an answer with the expected value and say how close it is.
 
-    Numbers and arrays are compared with ``np.allclose`` semantics and the report
-    names the largest difference (exact / approximate / off by ...); strings are
-    compared case- and space-insensitively; anything else with ``==``.
+    Numbers and arrays are read with :func:`as_numbers` and compared with
+    ``np.allclose`` semantics; the report names the largest difference (exact /
+    approximate / off by ...). Strings are compared case- and space-insensitively;
+    anything else with ``==``.
 
     Example:
         >>> compare(0.30000001, 0.3).status, compare([1, 2], [1, 3]).status
         ('correct', 'incorrect')
+        >>> compare("448", 448).status
+        'incorrect'
     """
     if answer is None or answer is Ellipsis:
         return Feedback(
@@ -125,22 +169,12 @@ def compare(
             else Feedback("incorrect", f"got {answer!r}")
         )
     if isinstance(expected, (int, float, np.number, np.ndarray, list, tuple)):
-        try:
-            got = np.asarray(answer, dtype=np.float64)
-        except OverflowError:
-            return Feedback(
-                "incorrect", "the answer is too large to be a floating-point number"
-            )
-        except (TypeError, ValueError):
-            return Feedback(
-                "incorrect",
-                f"expected a number or an array, got {type(answer).__name__}",
-            )
+        got, problem = as_numbers(answer)
+        if got is None:
+            return Feedback("incorrect", problem)
         want = np.asarray(expected, dtype=np.float64)
         if got.shape != want.shape:
             return Feedback("incorrect", f"shape {got.shape}, expected {want.shape}")
-        if not np.all(np.isfinite(got)):
-            return Feedback("incorrect", "the answer contains nan or inf")
         diff = float(np.max(np.abs(got - want))) if got.size else 0.0
         if diff == 0.0:
             return Feedback("correct", "exact match")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.exercises import Exercise, Feedback, as_real
+from course_utils.exercises import Exercise, Feedback, as_numbers
 
 #: 2 P^T P of the lesson's 4x6 stripe image (columns 2 and 3 zero) for a 1x2 kernel.
 STRIPE_HESSIAN = np.array([[24.0, 16.0], [16.0, 24.0]])
@@ -69,13 +69,15 @@ def steps_to_shrink(lr: float) -> int | None:
 
 
 def _judge_2(answer: Any, expected: float) -> Feedback:
-    lr = as_real(answer)
-    if lr is None:
-        shape = getattr(answer, "shape", None)
-        got = f"an array of shape {tuple(shape)}" if shape else type(answer).__name__
+    wanted = "a single number (a learning rate)"
+    got, problem = as_numbers(answer, wanted, finite=False)
+    if got is None:
+        return Feedback("incorrect", problem)
+    if got.shape != ():
         return Feedback(
-            "incorrect", f"expected a single number (a learning rate), got {got}"
+            "incorrect", f"expected {wanted}, got an array of shape {got.shape}"
         )
+    lr = float(got)
     if not math.isfinite(lr) or lr <= 0:
         return Feedback(
             "incorrect", f"a learning rate must be positive and finite, got {lr!r}"
@@ -145,12 +147,9 @@ def _simple_null_direction(hessian: np.ndarray) -> np.ndarray | None:
 
 
 def _judge_3(answer: Any, expected: np.ndarray) -> Feedback:
-    try:
-        image = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return Feedback(
-            "incorrect", f"expected a 2-D array of numbers, got {type(answer).__name__}"
-        )
+    image, problem = as_numbers(answer, "a 2-D array of numbers", finite=False)
+    if image is None:
+        return Feedback("incorrect", problem)
     if image.ndim != 2 or min(image.shape) < 2:
         return Feedback(
             "incorrect",

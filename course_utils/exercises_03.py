@@ -9,13 +9,11 @@ is used.
 
 from __future__ import annotations
 
-import functools
 import itertools
-from typing import Any, Callable
 
 import numpy as np
 
-from course_utils.exercises import Exercise, Feedback, compare
+from course_utils.exercises import Exercise, Feedback, as_numbers, compare
 
 # Exercise 2's five (layers, loss, labels) pairs, exactly as the lesson states them. The unit
 # tests build each one, train it with Keras 3 `fit`, and check the reference answer against
@@ -37,37 +35,6 @@ PAIRS = (
 )
 
 
-def _never_raises(
-    judge: Callable[[Any, Any], Feedback],
-) -> Callable[[Any, Any], Feedback]:
-    """Wrap a judge so that an answer it cannot read is reported, not raised."""
-
-    @functools.wraps(judge)
-    def safe(answer: Any, expected: Any) -> Feedback:
-        try:
-            return judge(answer, expected)
-        except (
-            Exception
-        ) as error:  # a checker judges whatever it is given; it never crashes
-            return Feedback(
-                "incorrect",
-                f"could not read this answer ({type(answer).__name__}: "
-                f"{type(error).__name__})",
-            )
-
-    return safe
-
-
-def _float_array(a: Any) -> np.ndarray | None:
-    """``a`` as a float64 array, or None when it is not numeric (text, too large, ragged...)."""
-    if isinstance(a, (str, bytes)):
-        return None
-    try:
-        return np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 def _reference_1():
     # The second softmax turns the saturated (1, 0, 0) into (e, 1, 1) / (e + 2).
     right = np.log(
@@ -79,16 +46,15 @@ def _reference_1():
     )  # a third of the samples right, two thirds wrong
 
 
-@_never_raises
 def _judge_1(answer, expected) -> Feedback:
-    value = None if isinstance(answer, (bool, np.bool_)) else _float_array(answer)
-    if value is None or value.shape != ():
+    wanted = "one real number (a float)"
+    value, problem = as_numbers(answer, wanted)
+    if value is None:
+        return Feedback("incorrect", problem)
+    if value.shape != ():
         return Feedback(
-            "incorrect",
-            f"expected one real number (a float), got {type(answer).__name__}",
+            "incorrect", f"expected {wanted}, got an array of shape {value.shape}"
         )
-    if not np.isfinite(value):
-        return Feedback("incorrect", f"expected a finite number, got {float(value)}")
     return compare(float(value), expected, rtol=1e-4, atol=1e-4)
 
 
@@ -102,7 +68,6 @@ def _reference_2():
     )
 
 
-@_never_raises
 def _judge_2(answer, expected) -> Feedback:
     if not isinstance(answer, (tuple, list, np.ndarray)) or len(answer) != len(
         expected
@@ -149,11 +114,10 @@ def _valid_logits(
     return np.maximum(conv, 0).reshape(6, -1) @ dense + bias
 
 
-@_never_raises
 def _judge_3(answer, expected) -> Feedback:
     if not isinstance(answer, (tuple, list)) or len(answer) != 3:
         return Feedback("incorrect", "expected a tuple (kernel, dense, bias)")
-    arrays = [_float_array(a) for a in answer]
+    arrays = [as_numbers(a, finite=False)[0] for a in answer]
     if any(a is None for a in arrays):
         return Feedback(
             "incorrect",
@@ -275,7 +239,6 @@ def _reference_4():
     )  # the first of the smallest sets
 
 
-@_never_raises
 def _judge_4(answer, expected) -> Feedback:
     if not isinstance(answer, (set, frozenset, list, tuple)) or not all(
         isinstance(a, str) for a in answer

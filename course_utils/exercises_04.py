@@ -7,11 +7,11 @@ message that says what was received.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from course_utils.exercises import Exercise, Feedback, compare
+from course_utils.exercises import Exercise, Feedback, as_numbers, compare
 
 # exercise 3's trap: ``after = _TRAP_SCALE * before + _TRAP_SHIFT``, a positive affine map
 _TRAP_SCALE, _TRAP_SHIFT = 0.5, 0.5
@@ -32,35 +32,6 @@ def trap_kernels() -> tuple[np.ndarray, np.ndarray]:
     """
     before = np.random.default_rng(404).normal(size=(5, 5, 1, 32))
     return before, _TRAP_SCALE * before + _TRAP_SHIFT
-
-
-def _as_float_array(answer: Any, wanted: str) -> tuple[np.ndarray | None, str]:
-    """``answer`` as a float64 array, or None and a message saying what it was."""
-    if isinstance(answer, (str, bytes)):
-        return None, f"expected {wanted}, got the text {answer!r:.40}"
-    try:
-        got = np.asarray(answer, dtype=np.float64)
-    except OverflowError:
-        return None, "that number is too large for a float (above 1.8e308)"
-    except (
-        Exception
-    ):  # TypeError, ValueError (ragged lists) and whatever odd objects raise
-        return None, f"expected {wanted}, got {type(answer).__name__}"
-    if not np.all(np.isfinite(got)):
-        return None, "the answer contains nan or inf"
-    return got, ""
-
-
-def _numeric_judge(rtol: float, atol: float) -> Callable[[Any, Any], Feedback]:
-    """A judge that validates the input first, then compares like ``compare``."""
-
-    def judge(answer: Any, expected: Any) -> Feedback:
-        got, problem = _as_float_array(answer, "a number")
-        if got is None:
-            return Feedback("incorrect", problem)
-        return compare(got, expected, rtol=rtol, atol=atol)
-
-    return judge
 
 
 def _reference_1():
@@ -99,7 +70,7 @@ def _reference_3():
 
 
 def _judge_3(answer: Any, expected: tuple[float, float]) -> Feedback:
-    got, problem = _as_float_array(answer, "a pair of numbers")
+    got, problem = as_numbers(answer, "a pair of numbers")
     if got is None:
         return Feedback("incorrect", problem)
     if got.shape != (2,):
@@ -160,7 +131,8 @@ EXERCISES = [
             "3000 steps of 5e-4 give 1.5. A gradient of 1e4 gives the same 1.5; only a gradient "
             "comparable to eps / sqrt(1 - beta2**t) (3e-6 at step 1) would move it less."
         ),
-        judge=_numeric_judge(rtol=1e-3, atol=1e-9),
+        rtol=1e-3,
+        atol=1e-9,
     ),
     Exercise(
         number=2,
@@ -175,7 +147,8 @@ EXERCISES = [
             "the same after a ReLU (which zeroes half of the signal), each weight needs variance "
             "2 / 800, a standard deviation of 0.05: twenty times smaller than the question's 1.0."
         ),
-        judge=_numeric_judge(rtol=1e-3, atol=1e-9),
+        rtol=1e-3,
+        atol=1e-9,
     ),
     Exercise(
         number=3,

@@ -23,9 +23,11 @@ NumPy's global random state.
 
 from __future__ import annotations
 
+import errno
+import shutil
 import tempfile
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -225,6 +227,19 @@ def images_at(family: str, indices, size: int, seed: int) -> np.ndarray:
     return out
 
 
+def _check_free_space(folder: str | None, needed: int, what: str) -> None:
+    """Raise ``OSError(ENOSPC)`` before writing when ``folder`` has less than ``needed`` bytes free."""
+    where = folder if folder is not None else tempfile.gettempdir()
+    free = shutil.disk_usage(where).free
+    if free < needed:
+        raise OSError(
+            errno.ENOSPC,
+            f"ImageCache needs {needed / 1e9:.2f} GB of free disk in {where} for {what} "
+            f"(8 bytes a pixel), but {free / 1e9:.2f} GB is free there: free some space, "
+            "or pass folder= (or set TMPDIR to) a folder on a disk with room",
+        )
+
+
 class ImageCache:
     """Images ``0 .. n-1`` of a seeded family, each made once, then read back from a file.
 
@@ -243,7 +258,8 @@ class ImageCache:
         n: number of images, ``n >= 1``.
         size: side length in pixels, ``size >= 2``.
         seed: a non-negative int, as in ``images_at``.
-        folder: where the file goes; default: ``tempfile.gettempdir()``.
+        folder: where the file goes; default: ``tempfile.gettempdir()``. Its free space
+            is checked first: ``OSError`` (ENOSPC) says how much is needed and where.
 
     ``cache.pairs(indices, target)`` returns ``(x, target(x))``, each image's target
     computed once, by the first call that asks for it, and stored in a second
@@ -287,6 +303,7 @@ class ImageCache:
         self._image_bytes = size * size * 8
         self.nbytes = n * self._image_bytes
         self._stored = np.zeros(n, dtype=bool)
+        _check_free_space(folder, self.nbytes, f"{n} images of {size}x{size}")
         self._file = tempfile.TemporaryFile(dir=folder)
         self._folder = folder
         self._target: Callable | None = None
@@ -353,6 +370,13 @@ class ImageCache:
             )
         with self._lock:
             if self._target_file is None:
+                unwritten = (self.n - self.made) * self._image_bytes
+                _check_free_space(
+                    self._folder,
+                    self.nbytes + unwritten,
+                    f"the targets of {self.n} images of {self.size}x{self.size} "
+                    "and the images not made yet",
+                )
                 self._target, self._target_file = (
                     target,
                     tempfile.TemporaryFile(dir=self._folder),

@@ -12,7 +12,7 @@ picture once and stores no ``<Figure ...>`` text.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -4,8 +4,6 @@ Oracles: numpy.linalg.lstsq on an explicit patch matrix built here, independentl
 (loops over output pixels), and tf.nn.conv2d itself.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 from scipy import signal

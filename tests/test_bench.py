@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -155,3 +156,41 @@ def test_bench_measures_without_touching_the_ledger_when_told(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert not ledger.exists()
+
+
+# Review (second round, "Engineering" 4): checked before the first kernel starts, one line.
+@pytest.mark.parametrize(
+    "args, env, words",
+    [
+        (["77"], {}, "no single notebook matches '77'"),
+        (["--scales", ""], {}, "--scales takes quick and/or full"),
+        ([], {"COURSE_SCALE": "fulll"}, "COURSE_SCALE must be one of"),
+        ([], {"COURSE_SEED": "-3"}, "COURSE_SEED must be in [0, 2**32)"),
+    ],
+)
+def test_bench_refuses_mistakes_in_one_line_before_running(
+    args, env, words, monkeypatch, capsys, tmp_path
+):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SystemExit) as exit_:
+        bench.main(
+            [*args, "--report", str(tmp_path / "b.json"), "--keep", str(tmp_path)]
+        )
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_table_shows_a_run_without_figures_as_unknown_not_nan():
+    runs = [
+        {
+            "lesson": "00_x",
+            "scale": "quick",
+            "seconds": None,
+            "peak_mb": None,
+            "ok": False,
+        }
+    ]
+    assert "nan" not in "\n".join(bench.format_table(runs, ["quick"])).lower()

@@ -50,12 +50,12 @@ def test_truncated_mnist_file_names_the_file(tmp_path):
         data.load_mnist_subset(str(short))
 
 
-def test_missing_mnist_file_names_the_file(tmp_path):
+def test_missing_mnist_file_names_the_file_and_how_to_restore_it(tmp_path):
+    # Review (second round, "Engineering" 6): a deleted file raised ValueError, no restore hint.
     missing = tmp_path / "nowhere.npz"
-    with pytest.raises(
-        ValueError, match=f"cannot read the MNIST subset file {re.escape(str(missing))}"
-    ):
+    with pytest.raises(FileNotFoundError, match=re.escape(str(missing))) as error:
         data.load_mnist_subset(missing)
+    assert "git checkout -- data/mnist_5k.npz" in str(error.value)
 
 
 def test_mnist_path_of_the_wrong_type_is_a_type_error():

@@ -40,12 +40,34 @@ def environment_pins() -> tuple[str, dict[str, str]]:
     return python, pins
 
 
-def lock_pins() -> dict[str, str]:
-    pins = {}
+def lock_entries() -> list[tuple[str, str, str]]:
+    """(name, version, environment marker or '') for every pin in requirements.lock."""
+    entries = []
     for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
-            pins[name.strip().lower().replace("_", "-")] = version.strip()
+        if line.strip().startswith("#") or "==" not in line:
+            continue
+        requirement, _, marker = line.partition(";")
+        name, _, version = requirement.partition("==")
+        entries.append(
+            (name.strip().lower().replace("_", "-"), version.strip(), marker.strip())
+        )
+    return entries
+
+
+def lock_pins(environment: dict | None = None) -> dict[str, str]:
+    """name -> version of the pins that apply on this platform (or ``environment``).
+
+    The lock is universal (``uv pip compile --universal``): a package needed only on
+    some platforms or Python versions carries a marker, so the same file serves Linux,
+    macOS and Windows and these tests read it the same way on each.
+    """
+    from packaging.markers import Marker
+
+    pins = {}
+    for name, version, marker in lock_entries():
+        if not marker or Marker(marker).evaluate(environment):
+            assert name not in pins, f"requirements.lock pins {name} twice here"
+            pins[name] = version
     return pins
 
 
@@ -61,6 +83,48 @@ def test_lock_file_agrees_with_every_direct_pin():
         assert lock.get(name) == version, (
             f"requirements.lock has {name}=={lock.get(name)}, pyproject {version}"
         )
+
+
+#: Environments the lock must serve: the platforms README.md names, at 3.11 and 3.13.
+PLATFORMS = {
+    "linux": {"sys_platform": "linux", "os_name": "posix", "platform_system": "Linux"},
+    "macos": {
+        "sys_platform": "darwin",
+        "os_name": "posix",
+        "platform_system": "Darwin",
+    },
+    "windows": {"sys_platform": "win32", "os_name": "nt", "platform_system": "Windows"},
+}
+
+
+def test_lock_is_universal_with_platform_markers():
+    """appnope (macOS), colorama and pywinpty (Windows) are pinned for their platform only."""
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert "uv pip compile pyproject.toml --all-extras --universal" in text
+    entries = {name: marker for name, _, marker in lock_entries()}
+    assert "sys_platform == 'darwin'" in entries["appnope"]
+    assert "sys_platform == 'win32'" in entries["colorama"]
+    assert "os_name == 'nt'" in entries["pywinpty"]
+    for platform_name, markers in PLATFORMS.items():
+        for python in ("3.11", "3.13"):
+            environment = {
+                "python_version": python,
+                "python_full_version": f"{python}.9",
+                "implementation_name": "cpython",
+                **markers,
+            }
+            pins = lock_pins(environment)
+            for name, version in pyproject_pins(("test", "site")).items():
+                assert pins.get(name) == version, (platform_name, python, name)
+    assert ("appnope" in lock_pins({**PLATFORMS["macos"]})) and (
+        "appnope" not in lock_pins({**PLATFORMS["linux"]})
+    )
+
+
+def test_requires_python_is_what_the_pins_install_on():
+    """numpy 2.4, scipy 1.17, keras 3.15 need Python 3.11; TensorFlow 2.21 has no 3.14 wheels."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["requires-python"] == ">=3.11,<3.14"
 
 
 def test_tensorflow_is_the_cross_platform_package_not_cpu_only():

@@ -183,6 +183,7 @@ def test_exercise_2_notebook_states_the_pairs_that_are_tested():
 
 def test_exercise_3_checker_agrees_with_tensorflow_conv():
     import tensorflow as tf
+
     from course_utils.data import row_column_images
 
     kernel, dense, bias = EX[3].reference()

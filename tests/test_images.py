@@ -231,7 +231,10 @@ def test_image_cache_rejects_bad_indices(indices, error, match):
 
 def test_image_cache_pairs_returns_images_and_their_targets():
     cache = images.ImageCache("cartoon", 6, 8, seed=2)
-    upside_down = lambda batch: batch[:, ::-1, :]
+
+    def upside_down(batch):
+        return batch[:, ::-1, :]
+
     x, y = cache.pairs([4, 1, 4], upside_down)
     np.testing.assert_array_equal(x, images.images_at("cartoon", [4, 1, 4], 8, seed=2))
     np.testing.assert_array_equal(y, upside_down(x))
@@ -279,10 +282,40 @@ def test_image_cache_pairs_from_several_threads_at_once_match_a_single_reader():
 
     cache = images.ImageCache("cartoon", 40, 16, seed=5)
     batches = [np.random.default_rng(i).choice(40, 6, replace=False) for i in range(24)]
-    blur = lambda batch: batch * 0.5 + 1.0
+
+    def blur(batch):
+        return batch * 0.5 + 1.0
+
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda indices: cache.pairs(indices, blur), batches))
     for indices, (x, y) in zip(batches, results):
         expected = images.images_at("cartoon", indices, 16, seed=5)
         np.testing.assert_array_equal(x, expected)
         np.testing.assert_array_equal(y, blur(expected))
+
+
+# Review (second round, "Engineering" 6): ImageCache wrote ~10 GB to the temp folder with no
+# free-space check (RAM where /tmp is tmpfs). It now refuses first, saying how much and where.
+def _free_bytes(monkeypatch, free):
+    import collections
+    import shutil
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(free, 0, free))
+
+
+def test_image_cache_refuses_when_the_disk_is_too_small(monkeypatch, tmp_path):
+    _free_bytes(monkeypatch, 10**6)
+    with pytest.raises(
+        OSError, match=r"needs 0\.02 GB of free disk in .* 0\.00 GB is free"
+    ):
+        images.ImageCache("cartoon", 40, 256, seed=0, folder=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_image_cache_pairs_checks_room_for_the_targets(monkeypatch, tmp_path):
+    cache = images.ImageCache("cartoon", 4, 16, seed=0, folder=str(tmp_path))
+    _free_bytes(monkeypatch, cache.nbytes)  # room for the images, not for their targets
+    with pytest.raises(OSError, match="the targets of 4 images of 16x16"):
+        cache.pairs([0], lambda x: x)
+    cache.close()

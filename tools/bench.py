@@ -23,7 +23,6 @@ wall time and peak memory of the run. The lessons quote full-scale figures only 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -57,15 +56,9 @@ def machine() -> dict:
             )
     except (OSError, StopIteration):
         pass
-    memory_gb = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            kb = next(
-                int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:")
-            )
-        memory_gb = round(kb / 1024**2, 1)
-    except (OSError, StopIteration, ValueError):
-        pass
+    import psutil
+
+    memory_gb = round(psutil.virtual_memory().total / 2**30, 1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {
         "cpu": cpu,
@@ -175,17 +168,18 @@ def format_table(results: list[dict], scales: list[str]) -> list[str]:
                 row += f" {'-':>9} {'-':>9}"
                 continue
             seconds_bar, memory_bar = BARS[scale]
-            over_s = "!" if run["seconds"] > seconds_bar else " "
-            over_mb = "!" if run["peak_mb"] > memory_bar else " "
-            text_s = f"{run['seconds']:.0f}{over_s}" if run["ok"] else "FAILED"
-            row += f" {text_s:>9} {run['peak_mb']:>8.0f}{over_mb}"
+            seconds, peak = run.get("seconds") or 0.0, run.get("peak_mb")
+            over_s = "!" if seconds > seconds_bar else " "
+            over_mb = "!" if peak is not None and peak > memory_bar else " "
+            text_s = f"{seconds:.0f}{over_s}" if run["ok"] else "FAILED"
+            row += f" {text_s:>9} {rerun.number(peak, '8.0f')}{over_mb}"
         lines.append(row)
     totals = f"{'all lessons':<45}"
     for scale in scales:
         runs = [r for r in results if r["scale"] == scale]
-        total = sum(r["seconds"] for r in runs)
+        total = sum(r.get("seconds") or 0.0 for r in runs)
         over = "!" if scale == "full" and total > COURSE_BAR_FULL else " "
-        totals += f" {total:>8.0f}{over} {max((r['peak_mb'] for r in runs), default=0):>8.0f} "
+        totals += f" {total:>8.0f}{over} {max((r.get('peak_mb') or 0 for r in runs), default=0):>8.0f} "
     lines.append(totals)
     lines.append(
         "'!' marks a figure over its bar: quick under 60 s, full under 300 s per lesson, "
@@ -195,7 +189,7 @@ def format_table(results: list[dict], scales: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = rerun.OneLineParser(prog="bench", description=__doc__.splitlines()[0])
     parser.add_argument(
         "notebooks", nargs="*", help="lesson numbers (00) or paths; default all"
     )
@@ -231,7 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not scales:
         parser.error(f"--scales takes quick and/or full, got {args.scales!r}")
 
-    paths = rerun.find_notebooks(args.notebooks)
+    # Checked before the first kernel starts: one line on stderr, exit status 2.
+    for name, path in (("--report", args.report), ("--ledger", args.ledger)):
+        if path.is_dir():
+            parser.error(f"{name} {path} is a folder; give a file name")
+    if args.keep.exists() and not args.keep.is_dir():
+        parser.error(f"--keep {args.keep} is a file, not a folder")
+    try:
+        # bench sets COURSE_SCALE and COURSE_SEED itself, but a bad value set by hand
+        # means the user expects something else: say so rather than ignore it.
+        rerun.check_environment()
+        paths = rerun.find_notebooks(args.notebooks)
+    except ValueError as error:
+        parser.error(str(error))
     info = machine()
     print(
         f"bench: {len(paths)} lesson(s) at {', '.join(scales)} scale on {info['cpu']}, "
@@ -250,7 +256,16 @@ def main(argv: list[str] | None = None) -> int:
                 figures_file.unlink(missing_ok=True)
                 env["COURSE_LEDGER_OUT"] = str(figures_file)
             out_dir = args.keep / scale
-            report = rerun.run_one(path, None, False, env, out_dir)
+            try:
+                report = rerun.run_one(path, None, False, env, out_dir)
+            except KeyboardInterrupt:
+                rerun._INTERRUPTED.set()
+                rerun.stop_workers()
+                print(
+                    "bench: interrupted (Ctrl-C); the ledger keeps the runs that finished",
+                    file=sys.stderr,
+                )
+                return 130
             results.append({"lesson": path.stem, "scale": scale, **report})
             print(f"[{scale:>5}] " + rerun.describe(path, report), flush=True)
             if scale == "full" and not args.no_ledger and report["ok"]:
@@ -267,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
                     "date": time.strftime("%Y-%m-%d", time.gmtime()),
                     "commit": git_commit(),
                     "wall_s": round(report["seconds"], 1),
-                    "peak_mb": round(report["peak_mb"]),
+                    "peak_mb": (
+                        round(report["peak_mb"]) if report.get("peak_mb") else None
+                    ),
                 }
                 ledger_changes += update_ledger(
                     args.ledger, path.name[:2], figures, run
@@ -308,15 +325,10 @@ def main(argv: list[str] | None = None) -> int:
                 "table": table,
                 "bars": {"per_lesson": BARS, "course_full_s": COURSE_BAR_FULL},
                 "lesson02_fft_speedup": speedup,
-                "runs": [
-                    {
-                        k: (round(v, 2) if isinstance(v, float) else v)
-                        for k, v in r.items()
-                    }
-                    for r in results
-                ],
+                "runs": [rerun.rounded(r) for r in results],
             },
             indent=1,
+            allow_nan=False,
         )
         + "\n",
         encoding="utf-8",
