@@ -254,7 +254,15 @@ def test_make_seeds_refuses_an_empty_seed_list():
 
 def test_make_keeps_a_path_with_spaces_as_one_argument():
     result = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", "rerun", "NB=my lessons/90_x.ipynb"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "-o",
+            ".venv/.installed",
+            "rerun",
+            "NB=my lessons/90_x.ipynb",
+        ],  # fmt: skip
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -304,6 +312,9 @@ def test_ctrl_c_ends_in_one_line_and_writes_nothing(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C reaches
+        # a job started in the background of a script inherits SIGINT ignored; a terminal's
+        # rerun does not, so give the child the default handling (Python's KeyboardInterrupt)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdout.readline().startswith("rerun: 1 run(s)")
     time.sleep(4)  # the kernel starts and enters the cell

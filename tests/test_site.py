@@ -174,9 +174,11 @@ def test_every_lesson_page_is_titled_lesson_nn_title(built_site):
 _NOT_ATTEMPTED = re.compile(r"\[to do\]\s*Exercise \d+ not attempted", re.IGNORECASE)
 
 # Sphinx turns straight quotes in rendered Markdown into typographic ones.
+# Sphinx's smart typography turns quotes, "..." and "--" into their typeset forms
 _PLAIN_QUOTES = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
-)
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "...",
+     "\u2013": "--", "\u2014": "---"}
+)  # fmt: skip
 
 
 def test_every_stored_text_output_is_on_its_page_and_no_stderr(built_site):
