@@ -157,27 +157,27 @@ def test_a_malformed_allow_list_is_an_error():
         prose_check.unbacked(nb)
 
 
+def check_command(path):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "prose_check.py"), str(path)],
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_the_command_lists_unbacked_numbers_and_exits_1(tmp_path):
     path = tmp_path / "07_toy.ipynb"
     nbformat.write(
         notebook(("code", "x = 1", "0.25\n"), ("md", "Printed 0.25, typed 0.75.")), path
     )
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "prose_check.py"), str(path)],
-        capture_output=True,
-        text=True,
-    )
+    done = check_command(path)
     assert done.returncode == 1
     assert "1 unbacked number(s)" in done.stdout and "cell 1: 0.75" in done.stdout
     clean = tmp_path / "08_toy.ipynb"
     nbformat.write(
         notebook(("code", "x = 1", "0.25\n"), ("md", "Printed 0.25.")), clean
     )
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "prose_check.py"), str(clean)],
-        capture_output=True,
-        text=True,
-    )
+    done = check_command(clean)
     assert done.returncode == 0, done.stdout
 
 

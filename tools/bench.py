@@ -75,20 +75,9 @@ LEDGER = ROOT / "notebooks" / "full_scale_results.json"
 
 def git_commit(root: Path = ROOT) -> str | None:
     """The checked-out commit (short), with '+changes' when tracked files differ from it."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
-
     try:
-        head = git("rev-parse", "--short=12", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
+        head = rerun.git_output(root, "rev-parse", "--short=12", "HEAD")
+        dirty = rerun.git_output(root, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+changes" if dirty else "")

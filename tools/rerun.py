@@ -156,6 +156,13 @@ def parse_seeds(text: str) -> list[int]:
 FIRST_FRESH_SEED = 50
 
 
+def git_output(root: Path, *args: str) -> str:
+    """What ``git ARGS`` prints in ``root``; raises OSError/SubprocessError without git."""
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
+
+
 def commit_seed(root: Path = ROOT) -> tuple[int, str]:
     """A seed derived from the checked-out commit, and where it came from.
 
@@ -164,14 +171,7 @@ def commit_seed(root: Path = ROOT) -> tuple[int, str]:
     notebooks' bytes are hashed instead.
     """
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
+        head = git_output(root, "rev-parse", "HEAD")
         source = f"commit {head[:12]}"
     except (OSError, subprocess.SubprocessError):
         digest = hashlib.sha256()
