@@ -20,6 +20,7 @@ Modules, one concept each:
 """
 
 from course_utils import analysis, data, exercises, images, kernels, ledger, plotting
+from course_utils import edge  # lesson 01: many 1x2 kernels trained at once
 from course_utils.config import Config, setup
 
 __all__ = [
