@@ -13,14 +13,23 @@ Modules, one concept each:
 - ``course_utils.analysis``  -- output-size arithmetic and closed-form solvers
 - ``course_utils.kernels``   -- kernels used by the lessons (Gaussian, ...)
 - ``course_utils.data``      -- shipped and generated datasets, checksum-verified
+- ``course_utils.edge``      -- lesson 01: many 1x2 kernels trained at once
 - ``course_utils.images``    -- generated image families (white noise, cartoons), seeded
 - ``course_utils.plotting``  -- small figures: kernels with a centred diverging colormap
 - ``course_utils.exercises`` -- auto-checked exercises: ``check``, ``hint``, ``solution``
 - ``course_utils.ledger``    -- full-scale figures (``make bench``) quoted in any run's prose
 """
 
-from course_utils import analysis, data, exercises, images, kernels, ledger, plotting
-from course_utils import edge  # lesson 01: many 1x2 kernels trained at once
+from course_utils import (
+    analysis,
+    data,
+    edge,
+    exercises,
+    images,
+    kernels,
+    ledger,
+    plotting,
+)
 from course_utils.config import Config, setup
 
 __all__ = [
@@ -28,6 +37,7 @@ __all__ = [
     "setup",
     "analysis",
     "data",
+    "edge",
     "exercises",
     "images",
     "kernels",
