@@ -3,8 +3,8 @@
 Introduced in lesson 01 ("Learning the [-1, 1] edge kernel"), where the training loop is
 first written in the open for one kernel (the port of the post's PyTorch loop) and then
 checked against :func:`descend`, which runs R kernels as R output channels of one
-convolution. Nothing here is imported by ``import course_utils`` until it is used:
-TensorFlow and Matplotlib are imported inside the functions.
+convolution. Importing this module imports neither TensorFlow nor Matplotlib: each
+function imports what it needs when called.
 
     >>> import numpy as np
     >>> image = np.ones((1, 4, 6, 1)); image[:, :, 2:4] = 0
