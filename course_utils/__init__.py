@@ -17,9 +17,11 @@ Modules, one concept each:
 - ``course_utils.plotting``  -- small figures: kernels with a centred diverging colormap
 - ``course_utils.exercises`` -- auto-checked exercises: ``check``, ``hint``, ``solution``
 - ``course_utils.ledger``    -- full-scale figures (``make bench``) quoted in any run's prose
+- ``course_utils.primer``    -- lesson 00's batched trainer: many small CNNs as one computation
 """
 
 from course_utils import analysis, data, exercises, images, kernels, ledger, plotting
+from course_utils import primer
 from course_utils.config import Config, setup
 
 __all__ = [
@@ -32,5 +34,6 @@ __all__ = [
     "kernels",
     "ledger",
     "plotting",
+    "primer",
 ]
 __version__ = "0.1.0"
