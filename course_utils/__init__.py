@@ -20,8 +20,16 @@ Modules, one concept each:
 - ``course_utils.primer``    -- lesson 00's batched trainer: many small CNNs as one computation
 """
 
-from course_utils import analysis, data, exercises, images, kernels, ledger, plotting
-from course_utils import primer
+from course_utils import (
+    analysis,
+    data,
+    exercises,
+    images,
+    kernels,
+    ledger,
+    plotting,
+    primer,
+)
 from course_utils.config import Config, setup
 
 __all__ = [
