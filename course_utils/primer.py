@@ -517,3 +517,43 @@ def zoom(images: np.ndarray, factor: float) -> np.ndarray:
         ]
     )
     return out
+
+
+def aligned_change(new: np.ndarray, old: np.ndarray, max_move: int = 3) -> np.ndarray:
+    """How much each map changed, not counting a move: ``1 - max_t cos(new, move_t old)``.
+
+    ``old`` is moved right by ``t = 0 .. max_move`` whole cells along its last axis (zeros
+    fill in) and the best cosine similarity with ``new`` is kept, so an exact shift of the
+    map scores 0 and an unrelated map about 1 (lesson 00, section 8.2).
+
+    Args:
+        new, old: ``(N, ...)`` arrays of the same shape: ``N`` maps (or vectors) each.
+        max_move: the largest move tried, in cells (capped at the last axis' length - 1).
+
+    Returns:
+        ``(N,)`` float64 in [0, 2].
+
+    Example:
+        >>> old = np.array([[[0.0, 1.0, 2.0, 0.0]]])
+        >>> float(aligned_change(np.roll(old, 1, axis=-1), old)[0])
+        0.0
+    """
+    if not isinstance(new, np.ndarray) or not isinstance(old, np.ndarray):
+        raise TypeError(
+            f"new and old must be NumPy arrays, got {type(new).__name__} and "
+            f"{type(old).__name__}"
+        )
+    if new.shape != old.shape or new.ndim < 2:
+        raise ValueError(
+            f"new and old must have one shape (N, ...), got {new.shape} and {old.shape}"
+        )
+    max_move = _check_int("max_move", max_move, 0)
+    a = new.reshape(len(new), -1).astype(np.float64)
+    best = np.full(len(new), -1.0)
+    for t in range(min(max_move, old.shape[-1] - 1) + 1):
+        moved = np.zeros_like(old, dtype=np.float64)
+        moved[..., t:] = old[..., : old.shape[-1] - t]
+        b = moved.reshape(len(old), -1)
+        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+        best = np.maximum(best, (a * b).sum(axis=1) / np.maximum(norms, 1e-12))
+    return 1 - np.minimum(best, 1.0)

@@ -160,3 +160,33 @@ def test_to_keras_and_zoom_reject_bad_arguments():
         nets.to_keras(2)
     with pytest.raises(ValueError, match=r"factor must lie in \[0.25, 4\]"):
         primer.zoom(np.zeros((1, 5, 5), np.float32), 10.0)
+
+
+def test_aligned_change_scores_a_moved_map_as_no_change():
+    rng = np.random.default_rng(0)
+    old = np.zeros((3, 6, 8))
+    old[:, :, :5] = rng.uniform(0, 1, (3, 6, 5))
+    for t in range(4):
+        moved = np.zeros_like(old)
+        moved[..., t:] = old[..., : 8 - t]
+        assert np.all(primer.aligned_change(moved, old) < 1e-12)
+    other = rng.uniform(0, 1, (3, 6, 8))
+    assert np.all(primer.aligned_change(other, old) > 0.05)
+    assert primer.aligned_change(old[:, :1, :1], old[:, :1, :1]).tolist() == [0, 0, 0]
+
+
+def test_aligned_change_agrees_with_a_direct_cosine():
+    rng = np.random.default_rng(1)
+    new, old = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    cos = (new * old).sum(1) / np.linalg.norm(new, axis=1) / np.linalg.norm(old, axis=1)
+    assert np.allclose(primer.aligned_change(new, old, max_move=0), 1 - cos)
+    assert np.all(primer.aligned_change(new, old) <= 1 - cos + 1e-12)
+
+
+def test_aligned_change_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"one shape \(N, \.\.\.\)"):
+        primer.aligned_change(np.zeros((2, 3)), np.zeros((2, 4)))
+    with pytest.raises(TypeError, match="must be NumPy arrays, got list"):
+        primer.aligned_change([[1.0]], np.zeros((1, 1)))
+    with pytest.raises(ValueError, match="max_move must be at least 0"):
+        primer.aligned_change(np.zeros((1, 2)), np.zeros((1, 2)), max_move=-1)
