@@ -213,6 +213,24 @@ class Networks:
         )
         return np.sqrt(squares.numpy())
 
+    def first(self, n: int) -> Networks:
+        """Runs ``0 .. n - 1`` only: a call with ``n_runs=n`` and the same seed trains these."""
+        n = _check_int("n", n, 1)
+        if n > self.n_runs:
+            raise ValueError(f"n must be at most n_runs={self.n_runs}, got {n}")
+        return Networks(
+            self.conv_w[:, :, :n],
+            self.conv_b[:n],
+            self.dense_w[:n],
+            self.dense_b[:n],
+            self.filters,
+            self.activation,
+            self.pooling,
+            self.image_shape,
+            batches=None if self.batches is None else self.batches[:, :, :n],
+            initial=None if self.initial is None else self.initial.first(n),
+        )
+
     def _arrays(self) -> list[np.ndarray]:
         return [self.conv_w, self.conv_b, self.dense_w, self.dense_b]
 

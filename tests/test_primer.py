@@ -68,6 +68,16 @@ def test_runs_are_reproducible_and_independent(data):
     assert a.batches.shape == (3, 4, 2)
 
 
+def test_first_runs_equal_a_smaller_call(data):
+    x, y = data
+    many = primer.train_many(x, y, n_runs=3, steps=4, batch_size=4, seed=7)
+    few = primer.train_many(x, y, n_runs=2, steps=4, batch_size=4, seed=7)
+    assert np.abs(many.first(2).predict(x) - few.predict(x)).max() < 1e-6
+    assert np.array_equal(many.first(2).batches, few.batches)
+    with pytest.raises(ValueError, match="n must be at most n_runs=3, got 4"):
+        many.first(4)
+
+
 def test_zero_steps_returns_the_start(data):
     x, y = data
     nets = primer.train_many(x, y, n_runs=2, steps=0)
