@@ -24,11 +24,6 @@ def _reference_3():
     return k[::-1, ::-1]  # correlating with the flipped kernel = convolving
 
 
-def _reference_4():
-    fmap = np.array([[1, 0, 2, 3], [4, 6, 6, 8], [3, 1, 1, 0], [1, 2, 2, 4]])
-    return fmap.reshape(2, 2, 2, 2).max(axis=(1, 3))  # one maximum per 2x2 block
-
-
 EXERCISES = [
     Exercise(
         number=1,
@@ -63,21 +58,10 @@ EXERCISES = [
         explanation="Convolution flips the kernel along both axes before sliding it, so "
         "tf.nn.conv2d must be given the flipped kernel to match.",
     ),
-    Exercise(
-        number=4,
-        title="max pooling by hand",
-        reference=_reference_4,
-        hints=[
-            "Split the map into four 2x2 blocks that do not overlap.",
-            "Top-left block: 1, 0, 4, 6.",
-        ],
-        explanation="The blocks are [[1,0],[4,6]], [[2,3],[6,8]], [[3,1],[1,2]], [[1,0],[2,4]]; "
-        "their maxima are 6, 8, 3, 4.",
-    ),
 ]
 
 
-def _reference_5():
+def _reference_4():
     import course_utils as cu
 
     images, labels = cu.data.load_mnist_subset()
@@ -101,7 +85,7 @@ PREDICTION_TOLERANCE = (
 )
 
 
-def _judge_5(answer, expected):
+def _judge_4(answer, expected):
     """Judge the prediction against the learner's own measurement, not against ours."""
     if not isinstance(answer, tuple) or len(answer) != 2:
         return Feedback(
@@ -140,10 +124,10 @@ def _judge_5(answer, expected):
 
 EXERCISES.append(
     Exercise(
-        number=5,
+        number=4,
         title="predict, then measure: a ten times smaller step",
-        reference=_reference_5,
-        judge=_judge_5,
+        reference=_reference_4,
+        judge=_judge_4,
         hints=[
             "Ten times smaller steps: after 300 steps the networks have moved as far as "
             "about 30 steps at lr 0.5 would take them, if the path were straight.",
