@@ -553,7 +553,7 @@ def aligned_change(new: np.ndarray, old: np.ndarray, max_move: int = 3) -> np.nd
 
     Example:
         >>> old = np.array([[[0.0, 1.0, 2.0, 0.0]]])
-        >>> float(aligned_change(np.roll(old, 1, axis=-1), old)[0])
+        >>> round(float(aligned_change(np.roll(old, 1, axis=-1), old)[0]), 12)
         0.0
     """
     if not isinstance(new, np.ndarray) or not isinstance(old, np.ndarray):
