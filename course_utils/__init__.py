@@ -18,6 +18,7 @@ Modules, one concept each:
 - ``course_utils.plotting``  -- small figures: kernels with a centred diverging colormap
 - ``course_utils.exercises`` -- auto-checked exercises: ``check``, ``hint``, ``solution``
 - ``course_utils.ledger``    -- full-scale figures (``make bench``) quoted in any run's prose
+- ``course_utils.primer``    -- lesson 00's batched trainer: many small CNNs as one computation
 """
 
 from course_utils import (
@@ -29,6 +30,7 @@ from course_utils import (
     kernels,
     ledger,
     plotting,
+    primer,
 )
 from course_utils.config import Config, setup
 
@@ -43,5 +45,6 @@ __all__ = [
     "kernels",
     "ledger",
     "plotting",
+    "primer",
 ]
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import scipy.fft as sfft
 
-PADDINGS = ("valid", "same")
+PADDINGS = ("valid", "same", "full")
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -24,45 +24,63 @@ def _positive_int(name: str, value: object) -> int:
     return int(value)
 
 
-def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") -> int:
+def conv_output_size(
+    n: int, k: int, stride: int = 1, padding: str | int = "valid"
+) -> int:
     """Spatial output size of a convolution or pooling along one axis, TensorFlow's rule.
 
-    ``"valid"`` (no padding) keeps only windows that fit: ``ceil((n - k + 1) / stride)``.
-    ``"same"`` zero-pads so that ``ceil(n / stride)`` windows fit, whatever ``k`` is.
-    Introduced in lesson 00, where it is checked against ``tf.nn.conv2d`` output shapes.
+    With ``p`` zeros on each side the window fits ``floor((n + 2p - k) / stride) + 1``
+    times. ``"valid"`` is ``p = 0``; ``"full"`` (the "wide" convolution) is ``p = k - 1``,
+    so that every window overlapping the input counts (``n + k - 1`` at stride 1);
+    ``"same"`` zero-pads so that ``ceil(n / stride)`` windows fit, whatever ``k`` is
+    (``p = (k - 1) / 2`` for an odd ``k`` at stride 1). Introduced in lesson 00, where it
+    is checked against ``tf.nn.conv2d`` output shapes.
 
     Args:
         n: input size along the axis (pixels), ``n >= 1``.
-        k: kernel (or pooling window) size along the axis, ``k >= 1``; ``k <= n`` for "valid".
+        k: kernel (or pooling window) size along the axis, ``k >= 1``.
         stride: step between windows, ``stride >= 1``.
-        padding: ``"valid"`` or ``"same"``, any case.
+        padding: ``"valid"``, ``"same"`` or ``"full"`` (any case), or an int ``p >= 0``,
+            the zeros added on each side; the window must fit: ``k <= n + 2p``.
 
     Returns:
         The output size, an ``int >= 1``.
 
     Raises:
         TypeError: a size or the padding has the wrong type.
-        ValueError: a non-positive size, ``k > n`` with "valid", or an unknown padding.
+        ValueError: a non-positive size, a negative padding, a window that does not fit,
+            or an unknown padding name.
 
     Example:
         >>> conv_output_size(28, 5), conv_output_size(28, 5, stride=2, padding="SAME")
         (24, 14)
+        >>> conv_output_size(28, 3, padding="full"), conv_output_size(28, 5, 2, padding=1)
+        (30, 13)
     """
     n = _positive_int("n", n)
     k = _positive_int("k", k)
     stride = _positive_int("stride", stride)
-    if not isinstance(padding, str):
-        raise TypeError(f"padding must be a str, got {type(padding).__name__}")
-    mode = padding.lower()
-    if mode not in PADDINGS:
-        raise ValueError(
-            f"padding must be 'valid' or 'same' (any case), got {padding!r}"
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode not in PADDINGS:
+            raise ValueError(
+                "padding must be 'valid', 'same', 'full' (any case) or an int, "
+                f"got {padding!r}"
+            )
+        if mode == "same":
+            return math.ceil(n / stride)
+        p = 0 if mode == "valid" else k - 1
+    elif isinstance(padding, bool) or not isinstance(padding, (int, np.integer)):
+        raise TypeError(
+            f"padding must be a str or an int, got {type(padding).__name__}"
         )
-    if mode == "same":
-        return math.ceil(n / stride)
-    if k > n:
-        raise ValueError(f"with 'valid' padding the kernel must fit: k={k} > n={n}")
-    return (n - k) // stride + 1
+    elif padding < 0:
+        raise ValueError(f"padding must be at least 0, got {padding}")
+    else:
+        p = int(padding)
+    if k > n + 2 * p:
+        raise ValueError(f"the kernel must fit: k={k} > n + 2p={n + 2 * p}")
+    return (n + 2 * p - k) // stride + 1
 
 
 # --------------------------------------------------------------------------------------
