@@ -39,6 +39,8 @@ __all__ = [
     "keras2_glorot_uniform",
     "question_loss",
     "train",
+    "plot_filters",
+    "keras_loss_name",
     "compare_with_fit",
     "run_ablation",
     "ablation_counts",
@@ -363,16 +365,24 @@ def _column_label(filters, scaled, adam, sep=" "):
 
 
 def print_ablation(counts, runs, epoch) -> None:
-    """The ablation as a table: one row per loss, one column per width and switch."""
-    widths = sorted({k[3] for k in counts})
-    columns = [(f, s, a) for f in widths for s, a in SWITCHES]
+    """The ablation as a table: one block per width, one row per loss, one column per switch."""
     print(f"at 100% by epoch {epoch}, of {runs} starts")
-    print(f"{'':17s}" + "".join(_column_label(*c).rjust(15) for c in columns))
-    for loss in LOSSES:
-        print(
-            f"{loss:17s}"
-            + "".join(f"{counts[(loss, s, a, f)]:15d}" for f, s, a in columns)
+    for filters in sorted({k[3] for k in counts}):
+        pad = "same" if filters == 6 else "valid"
+        head = "".join(
+            f"{'/255' if s else 'raw'} {'Adam' if a else 'SGD'}".rjust(10)
+            for s, a in SWITCHES
         )
+        print(f"{filters} {pad + ':':15s}{head}")
+        for loss in LOSSES:
+            row = "".join(f"{counts[(loss, s, a, filters)]:10d}" for s, a in SWITCHES)
+            print(f"  {loss:16s}{row}")
+
+
+def keras_loss_name(loss: str) -> str:
+    """The name of :data:`KERAS_LOSS` ``[loss]`` (a string or a function)."""
+    keras_loss = KERAS_LOSS[loss]
+    return keras_loss if isinstance(keras_loss, str) else keras_loss.__name__
 
 
 def plot_ablation(counts, counts_early, runs, title):
@@ -510,6 +520,26 @@ def plot_gap_curves(gap, curves, mark=None):
     axes[0].legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def plot_filters(kernels, titles, vmax=None):
+    """Each kernel (2, 2, 1, F) of ``kernels`` as a row of F panels, on one colour scale."""
+    import matplotlib.pyplot as plt
+
+    from course_utils.plotting import show_kernels
+
+    kernels = [np.asarray(k) for k in kernels]
+    filters = kernels[0].shape[-1]
+    cols = 3 if filters % 3 == 0 else filters
+    rows = len(kernels) * filters // cols
+    fig, grid = plt.subplots(rows, cols, figsize=(4.4, 1.4 * rows))
+    limit = vmax if vmax is not None else float(max(np.max(np.abs(k)) for k in kernels))
+    return show_kernels(
+        [k[:, :, 0, f] for k in kernels for f in range(filters)],
+        titles,
+        vmax=limit,
+        axes=np.ravel(grid),
+    )
 
 
 def plot_sweep(rates, sweep, labels):
