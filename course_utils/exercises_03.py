@@ -192,7 +192,7 @@ def use_ablation(table: dict | None) -> None:
     Args:
         table: ``{(loss, scaled, adam, filters): (successes, runs, verdict)}`` with at least
             the 8 rows of 6 filters with ``loss`` "softmax twice" or "from logits"; a row is
-            usable when ``verdict`` is "reliable". Introduced in lesson 03, section 7.
+            usable when ``verdict`` is "reliable". Introduced in lesson 03, section 6.1.
 
     Raises:
         TypeError: ``table`` is not a dict (or None).
@@ -231,7 +231,7 @@ def ablation_table() -> dict:
 
 
 def _reference_4():
-    table = ablation_table()  # section 7's table, as the lesson printed it
+    table = ablation_table()  # section 6.1's table, as the lesson printed it
     options = [set(c) for k in range(4) for c in itertools.combinations(CHANGES, k)]
     reliable = [c for c in options if table[_row_after(c)][2] == "reliable"]
     return (
@@ -296,7 +296,8 @@ EXERCISES = [
         hints=[
             "A loss applies softmax itself when it is told it receives logits "
             "(from_logits=True, or any tf.nn ..._with_logits function).",
-            "Keras 3's own losses look for the logits a Keras softmax remembers (section 5.1); "
+            "Keras 3's own losses look for the logits a Keras softmax remembers (section 6, and "
+            "the Going further section on Keras 3's losses); "
             "raw tf.nn functions cannot.",
         ],
         explanation="Softmax is applied twice when a softmax output reaches a function that applies "
@@ -329,7 +330,7 @@ EXERCISES = [
         title="the smallest fix for a new broken setup",
         reference=_reference_4,
         hints=[
-            "Find the colleague's row in the table of section 7: 6 'same' filters, "
+            "Find the colleague's row in the table of section 6.1: 6 'same' filters, "
             "inputs / 255, softmax twice, SGD.",
             "Read the verdict of each row that is one change away before trying two changes.",
         ],
@@ -337,7 +338,7 @@ EXERCISES = [
         "does not freeze training; what fails is SGD at 1e-3, whose steps are far too "
         "small at this scale. Adam rescales its steps; a single softmax alone keeps "
         "the small SGD steps. The checker reads each set's row from the table the "
-        "lesson printed in section 7.",
+        "lesson printed in section 6.1.",
         judge=_judge_4,
     ),
 ]

@@ -81,7 +81,18 @@ def asker_weights(seed: int = 48) -> list[np.ndarray]:
 
     Standalone Keras 2 gave each unseeded initialiser the seed ``np.random.randint(10e6)``
     (conv first, then dense); TensorFlow 1 paired it with its graph seed 87654321.
+    The op is stateful (a second call with the same seeds continues the stream), so the
+    draw is made once per process and copies are returned.
     """
+    if seed not in _ASKER_CACHE:
+        _ASKER_CACHE[seed] = _draw_asker_weights(seed)
+    return [w.copy() for w in _ASKER_CACHE[seed]]
+
+
+_ASKER_CACHE: dict[int, list[np.ndarray]] = {}
+
+
+def _draw_asker_weights(seed: int) -> list[np.ndarray]:
     legacy = np.random.RandomState(seed)  # the state np.random.seed(seed) set up
     conv_seed, dense_seed = legacy.randint(10e6), legacy.randint(10e6)
     return [
