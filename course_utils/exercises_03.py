@@ -55,7 +55,37 @@ def _judge_1(answer, expected) -> Feedback:
         return Feedback(
             "incorrect", f"expected {wanted}, got an array of shape {value.shape}"
         )
-    return compare(float(value), expected, rtol=1e-4, atol=1e-4)
+    value = float(value)
+    for slip, why in _SLIPS_1:
+        if (
+            abs(value - slip) <= 3e-3 * abs(slip)
+            and abs(value - expected) > 3e-3 * expected
+        ):
+            return Feedback("incorrect", f"{value:g} is {why}")
+    return compare(value, expected, rtol=3e-3, atol=0.0)
+
+
+# Common slips in exercise 1, each with what it computes instead (rtol 3e-3, as the answer).
+_SLIPS_1 = (
+    (
+        float(np.log(np.e + 2)),
+        "the loss of a wrong sample alone, log(e + 2): a third of the samples "
+        "(class 0) are predicted right",
+    ),
+    (
+        float((np.log1p(np.exp(-1.0)) + np.log1p(np.e)) / 2),
+        "the lesson's two-class value: with three classes the second softmax turns "
+        "(1, 0, 0) into (e, 1, 1) / (e + 2)",
+    ),
+    (
+        float(np.log(3)),
+        "ln 3, the loss of a uniform prediction; here the first softmax is saturated",
+    ),
+    (
+        float(np.log(np.e + 2) - np.log(np.e)),
+        "the loss of a right sample alone, log(1 + 2/e): two thirds are wrong",
+    ),
+)
 
 
 def _reference_2():
@@ -82,9 +112,21 @@ def _judge_2(answer, expected) -> Feedback:
     wrong = [i + 1 for i, (a, e) in enumerate(zip(answer, expected)) if bool(a) != e]
     if not wrong:
         return Feedback("correct", "all five right")
+    reasons = "; ".join(f"pair {i}: {_WHY_2[i - 1]}" for i in wrong)
     return Feedback(
-        "incorrect", f"{len(wrong)} of {len(expected)} wrong: pair(s) {wrong}"
+        "incorrect",
+        f"{len(wrong)} of {len(expected)} wrong: pair(s) {wrong}. Ask for each: {reasons}",
     )
+
+
+# What decides each pair of exercise 2 (said as a question, so that it does not give the answer).
+_WHY_2 = (
+    "what does a raw tf.nn ..._with_logits function do to whatever it is given?",
+    "what does from_logits=True tell the loss about the Dense output it receives?",
+    "what does a Keras 3 loss read when its input comes from a Keras softmax layer?",
+    "does a raw tf.nn function know about the logits a Keras softmax layer remembers?",
+    "what does Keras 3 do (and warn about) when from_logits=True meets a softmax layer?",
+)
 
 
 def _reference_3():
@@ -192,7 +234,7 @@ def use_ablation(table: dict | None) -> None:
     Args:
         table: ``{(loss, scaled, adam, filters): (successes, runs, verdict)}`` with at least
             the 8 rows of 6 filters with ``loss`` "softmax twice" or "from logits"; a row is
-            usable when ``verdict`` is "reliable". Introduced in lesson 03, section 7.
+            usable when ``verdict`` is "reliable". Introduced in lesson 03, section 6.1.
 
     Raises:
         TypeError: ``table`` is not a dict (or None).
@@ -231,7 +273,7 @@ def ablation_table() -> dict:
 
 
 def _reference_4():
-    table = ablation_table()  # section 7's table, as the lesson printed it
+    table = ablation_table()  # section 6.1's table, as the lesson printed it
     options = [set(c) for k in range(4) for c in itertools.combinations(CHANGES, k)]
     reliable = [c for c in options if table[_row_after(c)][2] == "reliable"]
     return (
@@ -296,7 +338,8 @@ EXERCISES = [
         hints=[
             "A loss applies softmax itself when it is told it receives logits "
             "(from_logits=True, or any tf.nn ..._with_logits function).",
-            "Keras 3's own losses look for the logits a Keras softmax remembers (section 5.1); "
+            "Keras 3's own losses look for the logits a Keras softmax remembers (section 6, and "
+            "the Going further section on Keras 3's losses); "
             "raw tf.nn functions cannot.",
         ],
         explanation="Softmax is applied twice when a softmax output reaches a function that applies "
@@ -329,7 +372,7 @@ EXERCISES = [
         title="the smallest fix for a new broken setup",
         reference=_reference_4,
         hints=[
-            "Find the colleague's row in the table of section 7: 6 'same' filters, "
+            "Find the colleague's row in the table of section 6.1: 6 'same' filters, "
             "inputs / 255, softmax twice, SGD.",
             "Read the verdict of each row that is one change away before trying two changes.",
         ],
@@ -337,7 +380,7 @@ EXERCISES = [
         "does not freeze training; what fails is SGD at 1e-3, whose steps are far too "
         "small at this scale. Adam rescales its steps; a single softmax alone keeps "
         "the small SGD steps. The checker reads each set's row from the table the "
-        "lesson printed in section 7.",
+        "lesson printed in section 6.1.",
         judge=_judge_4,
     ),
 ]

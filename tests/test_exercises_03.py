@@ -64,7 +64,7 @@ def test_exercise_1_matches_a_direct_softmax_computation():
 
 def test_exercise_1_rejects_the_two_class_value():
     feedback = EX[1].check(0.8133)
-    assert not feedback.correct and "difference" in feedback.message
+    assert not feedback.correct and "two-class value" in feedback.message
 
 
 def test_exercise_1_a_huge_int_is_judged_not_raised():
@@ -279,3 +279,34 @@ def test_use_ablation_names_a_missing_row():
         exercises_03.use_ablation(table)
     with pytest.raises(TypeError, match="dict"):
         exercises_03.use_ablation([1, 2])
+
+
+def test_exercise_1_accepts_two_decimals():
+    assert EX[1].check(1.22).status == "correct"
+    assert EX[1].check(1.2181).status == "correct"
+    assert EX[1].check(1.25).status == "incorrect"
+
+
+@pytest.mark.parametrize(
+    "slip, words",
+    [
+        (1.5514, "wrong sample alone"),
+        (0.8133, "two-class"),
+        (1.0986, "ln 3"),
+        (0.5514, "right sample alone"),
+    ],
+)
+def test_exercise_1_names_the_common_slips(slip, words):
+    feedback = EX[1].check(slip)
+    assert feedback.status == "incorrect" and words in feedback.message
+
+
+def test_exercise_2_says_what_decides_each_wrong_pair():
+    answer = list(EX[2].reference())
+    answer[1] = not answer[1]
+    feedback = EX[2].check(tuple(answer))
+    assert (
+        feedback.status == "incorrect"
+        and "pair 2: what does from_logits=True" in feedback.message
+    )
+    assert "pair 1:" not in feedback.message
