@@ -20,6 +20,7 @@ Modules, one concept each:
 """
 
 from course_utils import analysis, data, exercises, images, kernels, ledger, plotting
+from course_utils import blur  # lesson 02: many filters trained in one pass
 from course_utils.config import Config, setup
 
 __all__ = [
