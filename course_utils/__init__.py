@@ -11,6 +11,7 @@ Modules, one concept each:
 
 - ``course_utils.config``    -- ``setup()``: seeds, scale, quiet TensorFlow start-up
 - ``course_utils.analysis``  -- output-size arithmetic and closed-form solvers
+- ``course_utils.blur``      -- lesson 02: many blur filters trained in one pass
 - ``course_utils.kernels``   -- kernels used by the lessons (Gaussian, ...)
 - ``course_utils.data``      -- shipped and generated datasets, checksum-verified
 - ``course_utils.images``    -- generated image families (white noise, cartoons), seeded
@@ -19,14 +20,23 @@ Modules, one concept each:
 - ``course_utils.ledger``    -- full-scale figures (``make bench``) quoted in any run's prose
 """
 
-from course_utils import analysis, data, exercises, images, kernels, ledger, plotting
-from course_utils import blur  # lesson 02: many filters trained in one pass
+from course_utils import (
+    analysis,
+    blur,
+    data,
+    exercises,
+    images,
+    kernels,
+    ledger,
+    plotting,
+)
 from course_utils.config import Config, setup
 
 __all__ = [
     "Config",
     "setup",
     "analysis",
+    "blur",
     "data",
     "exercises",
     "images",

@@ -60,9 +60,8 @@ def conv_fft(x, w):
     ``tf.nn.conv2d``.
 
     Example:
-        >>> import tensorflow as tf
-        >>> x = tf.constant(np.ones((1, 4, 4))); w = tf.constant(np.ones((1, 3, 3)))
-        >>> conv_fft(x, w).numpy()[0, 0, 0, 0]  # a corner output sums 2x2 ones
+        >>> x, w = np.ones((1, 4, 4)), np.ones((1, 3, 3))
+        >>> float(conv_fft(x, w)[0, 0, 0, 0])  # a corner output sums 2x2 ones
         4.0
     """
     import tensorflow as tf
@@ -126,8 +125,9 @@ class Trained:
     """What ``train`` returns: the runs' final kernels and snapshots.
 
     Attributes:
-        final: ``{name: (k, k) kernel}`` at the end of training.
-        snapshots: ``{name: (T, k, k)}`` the kernel at each step of ``steps``.
+        final: ``{name: (size, size) kernel}`` at the end of training (a smaller
+            support comes back placed in the size x size grid, as by ``embed``).
+        snapshots: ``{name: (T, size, size)}`` the kernel at each step of ``steps``.
         steps: the step numbers of the snapshots (0 = the start).
         seconds: wall time of the training pass.
     """
@@ -165,7 +165,7 @@ def _check_runs(runs: Sequence[Run], size: int) -> None:
 
 
 def _family_step(runs: Sequence[Run], g: np.ndarray, size: int):
-    """One compiled step training ``runs`` (one family) together; returns (step, weights)."""
+    """The step training ``runs`` (one family) together; returns (step, weights)."""
     import tensorflow as tf
 
     r = len(runs)
@@ -199,13 +199,7 @@ def _family_step(runs: Sequence[Run], g: np.ndarray, size: int):
         adam = alpha * m / (tf.sqrt(v) + eps)
         weights.assign_sub(tf.where(is_adam[:, None, None], adam, rate * grad))
 
-    @tf.function(jit_compile=True)
-    def steps(xs, lrs, t0):
-        """One step per minibatch of ``xs`` (C, B, H, H), at rates ``lrs`` (C,)."""
-        for i in range(xs.shape[0]):  # unrolled: C is static (one trace per C)
-            one_step(xs[i], lrs[i], t0 + (i + 1))
-
-    return steps, weights
+    return one_step, weights
 
 
 def schedule(n_train: int, epochs: int, batch: int, seed: int) -> list[np.ndarray]:
@@ -229,7 +223,6 @@ def train(
     seed: int,
     record: Sequence[int] = (),
     progress: bool = False,
-    chunk: int = 1,
 ) -> Trained:
     """Train every run on the question's minibatch schedule, in one pass over the data.
 
@@ -249,8 +242,6 @@ def train(
         seed: seeds the shuffle (one permutation of ``range(n_train)`` per epoch).
         record: step numbers at which to keep a snapshot of every kernel (0 = the start).
         progress: show a progress bar (for runs longer than a few seconds).
-        chunk: most steps per compiled call (fewer Python round trips; memory holds
-            ``chunk`` minibatches per family).
 
     Returns:
         ``Trained`` with final kernels, snapshots, the recorded steps and the wall time.
@@ -266,60 +257,54 @@ def train(
         raise ValueError(f"no image source for {sorted(missing)}")
     families = sorted({run.family for run in runs})
     groups = {f: [run for run in runs if run.family == f] for f in families}
-    steps = {f: _family_step(groups[f], g, size) for f in families}
+    parts = {f: _family_step(groups[f], g, size) for f in families}
+
+    @tf.function(jit_compile=True)
+    def step(data, lr, t):  # one compiled call updates every run of every family
+        for f in families:
+            parts[f][0](data[f], lr, t)
+
     batches = schedule(n_train, len(learning_rates), batch, seed)
     epoch_steps = n_train // batch
     record = sorted({int(s) for s in record if 0 <= s <= len(batches)})
     kept: dict = {f: [] for f in families}
 
-    # chunks of at most `chunk` steps, cut at every recorded step: one compiled call each
-    cuts = sorted({0, len(batches), *record, *range(0, len(batches), chunk)})
-    chunks = [(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
-    lr_of = np.repeat(np.asarray(learning_rates, np.float64), epoch_steps)
-
-    def read(lo, hi):
-        """The minibatches of steps lo+1 .. hi of every family."""
+    def read(indices):
         return {
-            f: tf.constant(np.stack([sources[f](i) for i in batches[lo:hi]]))
+            f: tf.constant(np.asarray(sources[f](indices), np.float64))
             for f in families
         }
 
+    def keep():
+        for f in families:
+            kept[f].append(parts[f][1].numpy())
+
     start = time.perf_counter()
     if 0 in record:
-        for f in families:
-            kept[f].append(steps[f][1].numpy())
-    ahead = 2
-    with (
-        ThreadPoolExecutor(1) as reader,
-        tqdm(total=len(batches), disable=not progress, desc="training") as bar,
-    ):
-        pending = deque(reader.submit(read, *c) for c in chunks[:ahead])
-        for number, (lo, hi) in enumerate(chunks):
+        keep()
+    ahead = 3  # minibatches made while one trains
+    with ThreadPoolExecutor(1) as reader:
+        pending = deque(reader.submit(read, b) for b in batches[:ahead])
+        for done in tqdm(
+            range(1, len(batches) + 1), disable=not progress, desc="training"
+        ):
             data = pending.popleft().result()
-            if number + ahead < len(chunks):
-                pending.append(reader.submit(read, *chunks[number + ahead]))
-            for f in families:
-                steps[f][0](
-                    data[f],
-                    tf.constant(lr_of[lo:hi]),
-                    tf.constant(float(lo), tf.float64),
-                )
-            bar.update(hi - lo)
-            if hi in record:
-                for f in families:
-                    kept[f].append(steps[f][1].numpy())
+            if done + ahead - 1 < len(batches):
+                pending.append(reader.submit(read, batches[done + ahead - 1]))
+            lr = float(learning_rates[(done - 1) // epoch_steps])
+            step(
+                data, tf.constant(lr, tf.float64), tf.constant(float(done), tf.float64)
+            )
+            if done in record:
+                keep()
     seconds = time.perf_counter() - start
 
     final, snapshots = {}, {}
     for f in families:
-        last = steps[f][1].numpy()
+        last = parts[f][1].numpy()
         stacked = np.array(kept[f]) if kept[f] else np.zeros((0,) + last.shape)
         for i, run in enumerate(groups[f]):
-            k = np.asarray(run.start).shape[0]
-            shift = (size - 1) // 2 - (k - 1) // 2
-            cut = (..., slice(shift, shift + k), slice(shift, shift + k))
-            final[run.name] = last[i][cut[1:]]
-            snapshots[run.name] = stacked[:, i][cut]
+            final[run.name], snapshots[run.name] = last[i], stacked[:, i]
     return Trained(final, snapshots, np.array(record), seconds)
 
 

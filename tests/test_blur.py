@@ -148,8 +148,11 @@ def test_train_matches_adam_and_sgd_written_out_and_runs_do_not_interact():
     ]:
         ref = _reference(start, g, sources[family], rates, 10, 5, 7, opt, scale)
         assert np.abs(together.final[name] - ref).max() < 1e-12, name
-    assert together.final["small"].shape == (3, 3)
-    assert together.snapshots["small"].shape == (3, 3, 3)
+    assert together.final["small"].shape == (8, 8)  # placed in the large grid
+    assert together.snapshots["small"].shape == (3, 8, 8)
+    outside = np.ones((8, 8), bool)
+    outside[2:5, 2:5] = False  # embed puts a 3x3 kernel at (8 - 1) // 2 - 1 = 2
+    assert not together.final["small"][outside].any()
     assert list(together.steps) == [0, 1, 4]
     assert np.array_equal(together.snapshots["adam"][0], start)
     assert np.array_equal(together.snapshots["adam"][-1], together.final["adam"])
