@@ -26,7 +26,7 @@ REPORT ?=
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval rerun seeds seeds-given bench format venv site clean
+.PHONY: lab test unit nbval rerun seeds seeds-given bench time format venv site clean
 
 venv: $(STAMP)
 
@@ -89,6 +89,9 @@ seeds: seeds-given venv
 
 bench: venv
 	$(BIN)/python tools/bench.py $(NB_ARGS)
+
+time: venv
+	$(BIN)/python tools/reading_time.py --check-readme
 
 format: venv
 	$(BIN)/python tools/nbformat_course.py notebooks/[0-9][0-9]_*.ipynb

@@ -16,7 +16,7 @@ copyright = "the course authors; text and code MIT, MNIST subset CC BY-SA 3.0"
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 # course_search (_ext/): the English search index, with decimals such as 0.8133 as words.
-extensions = ["myst_nb", "sphinx_copybutton", "course_search"]
+extensions = ["myst_nb", "sphinx_copybutton", "course_search", "course_fold"]
 
 exclude_patterns = [
     "_extra",

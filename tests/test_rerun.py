@@ -67,6 +67,28 @@ def test_a_clean_notebook_is_written_back_executed_and_normalised(tmp_path):
     assert nb.cells[1].outputs[0].data["text/plain"] == "5"
 
 
+def test_a_run_stores_the_main_path_and_optional_run_seconds(tmp_path):
+    path = tmp_path / "92_timed.ipynb"
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("## 1. Setup"),
+            nbformat.v4.new_code_cell("import time\ntime.sleep(1.2)"),
+            nbformat.v4.new_markdown_cell("## Going further: a side trip"),
+            nbformat.v4.new_code_cell("time.sleep(0.1)"),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "P",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    result = rerun(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = nbformat.read(path, as_version=4).metadata["course"]["run_seconds"]
+    assert stored == {"main_path": 2, "going_further": 1}  # whole seconds, rounded up
+
+
 def test_out_dir_keeps_the_stored_notebook_and_saves_the_executed_copy(tmp_path):
     path = tmp_path / "93_copy.ipynb"
     make_notebook(path, ["print(6 * 7)"])

@@ -268,6 +268,38 @@ def test_each_exercise_has_its_hints_and_solution_folded_on_the_page(built_site)
         )
 
 
+def test_going_further_sections_are_folded_under_their_heading(built_site):
+    """Each optional section's heading is on the page; its body is in a closed <details>."""
+    import reading_time
+
+    found = 0
+    for lesson in built_site:
+        nb = json.loads(
+            (ROOT / "notebooks" / f"{lesson.stem}.ipynb").read_text(encoding="utf-8")
+        )
+        headings = [
+            line[2:].strip()
+            for cell in nb["cells"]
+            if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines()
+            if reading_time._OPTIONAL.match(line)
+        ]
+        page = (SITE / f"{lesson.stem}.html").read_text(encoding="utf-8")
+        assert page.count('<details class="course-going-further">') == len(headings), (
+            lesson.stem
+        )
+        for heading in headings:
+            words = re.findall(r"\w+", heading)[:3]
+            assert re.search(
+                r"<h2>" + r"\W+".join(words) + r".*?</h2>\s*<details "
+                r'class="course-going-further">',
+                page,
+                re.S,
+            ), f"{lesson.stem}: {heading!r} is not folded right under its heading"
+        found += len(headings)
+    assert found, "no lesson has a Going further section to fold"
+
+
 def test_the_search_index_has_decimals_and_no_glued_table_cells(built_site):
     """The landing table's cells are separate words in the index ("0.8133", not "8133six")."""
     index = (SITE / "searchindex.js").read_text(encoding="utf-8")

@@ -17,7 +17,9 @@ cell is backed by one of
 
 Not numbers: headings, link targets and URLs, fenced code, numbers inside words and
 identifiers (``conv2d``, ``float32``, ``1st``), ordered-list markers, version numbers
-(``3.11.7``), and references such as "lesson 02", "section 3", "exercise 2", "seeds 0-49".
+(``3.11.7``), references such as "lesson 02", "section 3", "exercise 2", "seeds 0-49", and
+the lesson's stated time in its first cell ("**Time.** About 45 minutes"), which
+``tests/test_reading_time.py`` checks against the measure of ``tools/reading_time.py``.
 
 ``tools/rerun.py --seeds`` runs this on every seed's executed notebook (a run with an
 unbacked number fails), and ``tests/test_notebook_hygiene.py`` on the stored notebooks.
@@ -36,6 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LEDGER = ROOT / "notebooks" / "full_scale_results.json"
 MAX_ALLOWED = 3
+
+#: The lesson's stated time ("**Time.** About 45 minutes"): the number is dropped.
+_STATED_TIME = re.compile(
+    r"(\*\*Time[^*\n]*\*\*[^0-9\n]*?)\d+(?=\s*min)", re.IGNORECASE
+)
 
 #: A word right before a number that makes it a reference, not a quoted measurement.
 REFERENCE_WORDS = {
@@ -108,6 +115,7 @@ def _clean_markdown(source: str) -> str:
     )  # fenced code
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     text = "\n".join(lines)
+    text = _STATED_TIME.sub(lambda m: m.group(1), text)  # checked by test_reading_time
     text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
     text = re.sub(r"<https?://[^>]*>|https?://\S+", " ", text)  # bare URLs
     text = re.sub(r"<[^>\n]+>", " ", text)  # HTML tags and their attributes

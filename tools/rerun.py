@@ -273,12 +273,16 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
             cell.outputs, cell.execution_count = [], None
     # nbclient's cell hooks say which cell is running and which finished last, so a
     # timeout or a dead kernel is reported at its cell.
-    state: dict = {"running": None, "finished": None}
+    state: dict = {"running": None, "finished": None, "started": 0.0}
+    seconds_by_cell: dict[
+        int, float
+    ] = {}  # for the main-path measure (reading_time.py)
 
     def on_cell_execute(cell, cell_index):
-        state["running"] = cell_index
+        state["running"], state["started"] = cell_index, time.perf_counter()
 
     def on_cell_executed(cell, cell_index, execute_reply):
+        seconds_by_cell[cell_index] = time.perf_counter() - state["started"]
         state["running"], state["finished"] = None, cell_index
 
     client = NotebookClient(
@@ -345,6 +349,11 @@ def worker(path: Path, out: Path, timeout: int | None) -> dict:
             ]
         except ValueError as error:  # an unreadable ledger or allow-list
             report["prose"] = [{"cell": None, "number": "?", "context": str(error)}]
+        from reading_time import split_seconds
+
+        nb.metadata.setdefault("course", {})["run_seconds"] = split_seconds(
+            nb, seconds_by_cell
+        )
         out.write_text(dumps(normalize(nb)), encoding="utf-8")
     return report
 
