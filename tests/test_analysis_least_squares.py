@@ -248,7 +248,8 @@ def test_ridge_matches_the_regularised_normal_equations():
     # oracle: numpy.linalg.lstsq on the patch matrix stacked over sqrt(ridge) I
     padded = np.pad(x, ((0, 0), (1, 2), (1, 2)))
     patches = np.stack(
-        [padded[:, u : u + 10, v : v + 10].ravel() for u in range(4) for v in range(4)], 1
+        [padded[:, u : u + 10, v : v + 10].ravel() for u in range(4) for v in range(4)],
+        1,
     )
     stacked = np.vstack([patches, np.sqrt(ridge) * np.eye(16)])
     target = np.concatenate([y.ravel(), np.zeros(16)])
