@@ -11,6 +11,7 @@ Modules, one concept each:
 
 - ``course_utils.config``    -- ``setup()``: seeds, scale, quiet TensorFlow start-up
 - ``course_utils.analysis``  -- output-size arithmetic and closed-form solvers
+- ``course_utils.blur``      -- lesson 02: many blur filters trained in one pass
 - ``course_utils.kernels``   -- kernels used by the lessons (Gaussian, ...)
 - ``course_utils.data``      -- shipped and generated datasets, checksum-verified
 - ``course_utils.edge``      -- lesson 01: many 1x2 kernels trained at once
@@ -23,6 +24,7 @@ Modules, one concept each:
 
 from course_utils import (
     analysis,
+    blur,
     data,
     edge,
     exercises,
@@ -38,6 +40,7 @@ __all__ = [
     "Config",
     "setup",
     "analysis",
+    "blur",
     "data",
     "edge",
     "exercises",

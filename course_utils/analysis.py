@@ -241,7 +241,7 @@ def _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w):
     return rows
 
 
-def _solve_direct(x, y, geometry, rcond):
+def _solve_direct(x, y, geometry, rcond, ridge=0.0):
     kh, kw, pad_top, pad_left, out_h, out_w, _ = geometry
     patches = _patch_matrix(x, kh, kw, pad_top, pad_left, out_h, out_w)
     # entries whose patch row is all zero never meet data: exactly 0 in the minimum-norm answer
@@ -253,13 +253,19 @@ def _solve_direct(x, y, geometry, rcond):
     if seen.any():
         values, vectors = np.linalg.eigh(gram)
         keep = values > rcond * max(float(values[-1]), 0.0)
+        if ridge > 0:  # (G + ridge I) is invertible: every direction is kept
+            keep = np.ones_like(keep)
         rank = int(keep.sum())
-        solution[seen] = vectors[:, keep] @ ((vectors[:, keep].T @ rhs) / values[keep])
+        solution[seen] = vectors[:, keep] @ (
+            (vectors[:, keep].T @ rhs) / (values[keep] + ridge)
+        )
     info = {
         "method": "direct",
         "iterations": 0,
         "rank": rank,
-        "relative_residual": _relative(gram @ solution[seen] - rhs, rhs),
+        "relative_residual": _relative(
+            gram @ solution[seen] + ridge * solution[seen] - rhs, rhs
+        ),
         "converged": True,
     }
     return solution.reshape(kh, kw), info
@@ -270,7 +276,7 @@ def _relative(residual, reference):
     return float(np.linalg.norm(residual)) / scale if scale > 0 else 0.0
 
 
-def _preconditioner(x, op, pad_top, pad_left, rcond):
+def _preconditioner(x, op, pad_top, pad_left, rcond, ridge=0.0):
     """An approximate inverse of the normal matrix G = A^T A, applied by FFT.
 
     G[a, a + d] = sum over output pixels of x[pixel + a] x[pixel + a + d] is the input's
@@ -308,6 +314,7 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
     eigenvalues = np.maximum(
         eigenvalues, rcond * eigenvalues.max() if eigenvalues.max() > 0 else 1.0
     )
+    eigenvalues = eigenvalues + ridge  # G + ridge I, with D ~ 1 away from the corners
     # diag(G)[u, v]: energy of sum_n x_n^2 inside the output window shifted by (u - pad_top, v - pad_left)
     energy = np.pad(
         np.sum(x**2, axis=0), ((kh + 1, kh + op.out_h), (kw + 1, kw + op.out_w))
@@ -333,12 +340,16 @@ def _preconditioner(x, op, pad_top, pad_left, rcond):
     return apply, seen
 
 
-def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
+def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition, ridge=0.0):
     import warnings
 
     kh, kw, pad_top, pad_left, out_h, out_w, _ = geometry
     op = _CorrelationOperator(x, kh, kw, pad_top, pad_left, out_h, out_w)
-    apply_preconditioner, seen = _preconditioner(x, op, pad_top, pad_left, rcond)
+    apply_preconditioner, seen = _preconditioner(x, op, pad_top, pad_left, rcond, ridge)
+
+    def gram(v):
+        return op.gram(v) + ridge * v
+
     if (
         not precondition
     ):  # plain CG: every iterate stays in range(G), hence minimum-norm
@@ -364,7 +375,7 @@ def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
     rz = float(np.vdot(residual, z))
     converged = False
     for iteration in range(1, max_iter + 1):  # noqa: B007 - read after the loop
-        product = op.gram(direction)
+        product = gram(direction)
         step = rz / float(np.vdot(direction, product))
         solution += step * direction
         residual -= step * product
@@ -379,7 +390,7 @@ def _solve_cg(x, y, geometry, rcond, tol, max_iter, precondition):
     info.update(
         iterations=iteration,
         converged=converged,
-        relative_residual=_relative(op.gram(solution) - rhs, rhs),
+        relative_residual=_relative(gram(solution) - rhs, rhs),
     )
     if not converged:
         warnings.warn(
@@ -403,6 +414,7 @@ def least_squares_kernel(
     tol: float = 1e-12,
     max_iter: int = 2000,
     precondition: bool = True,
+    ridge: float = 0.0,
     return_info: bool = False,
 ):
     """The filter that best maps ``x`` to ``y`` through ``tf.nn.conv2d``, in closed form.
@@ -462,6 +474,9 @@ def least_squares_kernel(
         tol: relative residual of the normal equations at which CG stops.
         max_iter: most CG iterations; a ``RuntimeWarning`` says when they run out.
         precondition: use the Fourier preconditioner in CG (see above).
+        ridge: ``lambda >= 0`` of ridge (Tikhonov) regularisation: minimise
+            ``sum_n ||conv2d(x_n, w) - y_n||^2 + lambda ||w||^2`` instead, i.e. solve
+            ``(G + lambda I) w = b``. Lesson 02 chooses ``lambda`` by a stated rule.
         return_info: also return a dict with ``method``, ``iterations``, ``rank``
             (direct only), ``relative_residual`` and ``converged``.
 
@@ -492,6 +507,13 @@ def least_squares_kernel(
         if not (isinstance(value, (int, float, np.floating)) and 0 <= value < 1):
             raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
     max_iter = _positive_int("max_iter", max_iter)
+    if not (
+        isinstance(ridge, (int, float, np.floating))
+        and np.isfinite(ridge)
+        and ridge >= 0
+    ):
+        raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
+    ridge = float(ridge)
     kh, kw, _, _, out_h, out_w, out_shape = geometry
     if method == "auto":
         small = (
@@ -500,10 +522,10 @@ def least_squares_kernel(
         )
         method = "direct" if small else "cg"
     if method == "direct":
-        solution, info = _solve_direct(x, y, geometry, rcond)
+        solution, info = _solve_direct(x, y, geometry, rcond, ridge)
     else:
         solution, info = _solve_cg(
-            x, y, geometry, rcond, tol, max_iter, bool(precondition)
+            x, y, geometry, rcond, tol, max_iter, bool(precondition), ridge
         )
     solution = solution.reshape(out_shape)
     return (solution, info) if return_info else solution

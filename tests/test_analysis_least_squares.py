@@ -236,3 +236,30 @@ def test_zero_targets_give_the_zero_kernel():
         assert np.all(
             least_squares_kernel(x, np.zeros_like(x), (3, 3), method=method) == 0
         )
+
+
+def test_ridge_matches_the_regularised_normal_equations():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 10, 10))
+    y = rng.standard_normal((3, 10, 10))
+    ridge = 7.5
+    direct = least_squares_kernel(x, y, (4, 4), method="direct", ridge=ridge)
+    cg = least_squares_kernel(x, y, (4, 4), method="cg", ridge=ridge, max_iter=500)
+    # oracle: numpy.linalg.lstsq on the patch matrix stacked over sqrt(ridge) I
+    padded = np.pad(x, ((0, 0), (1, 2), (1, 2)))
+    patches = np.stack(
+        [padded[:, u : u + 10, v : v + 10].ravel() for u in range(4) for v in range(4)],
+        1,
+    )
+    stacked = np.vstack([patches, np.sqrt(ridge) * np.eye(16)])
+    target = np.concatenate([y.ravel(), np.zeros(16)])
+    oracle = np.linalg.lstsq(stacked, target, rcond=None)[0].reshape(4, 4)
+    assert np.abs(direct - oracle).max() < 1e-10
+    assert np.abs(cg - oracle).max() < 1e-8
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), "1"])
+def test_ridge_must_be_a_non_negative_number(bad):
+    x = np.zeros((1, 6, 6))
+    with pytest.raises(ValueError, match="ridge must be a finite number >= 0"):
+        least_squares_kernel(x, x, (3, 3), ridge=bad)
