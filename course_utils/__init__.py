@@ -20,6 +20,12 @@ Modules, one concept each:
 - ``course_utils.exercises`` -- auto-checked exercises: ``check``, ``hint``, ``solution``
 - ``course_utils.ledger``    -- full-scale figures (``make bench``) quoted in any run's prose
 - ``course_utils.primer``    -- lesson 00's batched trainer: many small CNNs as one computation
+
+Two lesson modules import TensorFlow, so the package does not import them; a lesson does
+(``from course_utils import rowcol``):
+
+- ``course_utils.rowcol``        -- lesson 03: the question's model, the batched trainer, plots
+- ``course_utils.mnist_trainer`` -- lesson 04: the question's MNIST network trained in batches
 """
 
 from course_utils import (
