@@ -144,3 +144,12 @@ def test_each_lesson_states_its_measured_time_in_its_first_cell_and_readme(path)
         f"measure is {m.minutes:.1f} min ({m.words} words, {m.code_lines} code lines, "
         f"{m.run_seconds:.0f} s), stated as {m.stated_minutes}"
     )
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
+def test_each_lesson_main_path_is_at_most_45_minutes(path):
+    m = reading_time.measure(json.loads(path.read_text(encoding="utf-8")))
+    assert m.minutes <= 45, (
+        f"{path.name}: main path {m.minutes:.1f} min ({m.words} words, "
+        f"{m.code_lines} code lines); move side investigations to 'Going further'"
+    )
