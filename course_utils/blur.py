@@ -4,15 +4,14 @@ Lesson 02 trains one large filter ``w`` so that ``tf.nn.conv2d(x, w, 1, "SAME")`
 reproduces ``scipy.signal.convolve2d(x, g, mode="same")`` for a Gaussian ``g``, with the
 original question's Adam, and compares many variants of that training (starts, step
 sizes, supports, optimisers, image families). This module holds the machinery that is
-not the lesson: the FFT form of the convolution, one compiled step that trains every
-variant on the same minibatch, the reader threads that make minibatches ahead of time,
-and the frequency-band split of a kernel error. The lesson shows each piece once in the
+not the lesson: the FFT form of the convolution and its gradient, compiled steps that
+train groups of variants on the same minibatch in parallel threads, the reader thread
+that makes minibatches ahead of time, and the frequency-band split of a kernel error. The lesson shows each piece once in the
 open (``conv_fft`` against ``tf.nn.conv2d``, the trainer against a Keras Adam loop).
 
 - ``conv_fft``: ``tf.nn.conv2d(x, w, 1, "SAME")`` of B images by R kernels, by FFT.
 - ``Run``: one training run (its start, image family, optimiser and step-size factor).
 - ``train``: every run trained in one pass over the question's minibatch schedule.
-- ``band_split``: a kernel error split into the frequencies the images show and the rest.
 - ``tf_equivalent``: the filter with which ``tf.nn.conv2d`` reproduces ``convolve2d``.
 - ``regime``: the dimensionless ratios that decide how the question's Adam behaves.
 - ``band_split``: a kernel error split into the frequencies the images show and the rest.
@@ -27,7 +26,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -164,8 +162,35 @@ def _check_runs(runs: Sequence[Run], size: int) -> None:
             )
 
 
-def _family_step(runs: Sequence[Run], g: np.ndarray, size: int):
-    """The step training ``runs`` (one family) together; returns (step, weights)."""
+def _prepare(g: np.ndarray, size: int):
+    """A function of a minibatch ``x (B, size, size)``: its padded spectrum and its targets.
+
+    The targets are ``convolve2d(x, g, "same")``, made from the same spectrum. Each group
+    of runs makes the pair in its own compiled step (a family split into two groups makes
+    it twice: measured faster than handing it between threads at 64x64, and 3% slower at
+    256x256).
+    """
+    import tensorflow as tf
+
+    n = fft_size(size, size)
+    spectrum_g = tf.signal.rfft2d(
+        tf.pad(tf.constant(g), [[0, n - size], [0, n - size]])
+    )
+    centre = (size - 1) // 2  # where convolve2d's 'same' starts in the full convolution
+
+    def prepare(x):
+        spectrum_x = tf.signal.rfft2d(tf.pad(x, [[0, 0], [0, n - size], [0, n - size]]))
+        blurred = tf.signal.irfft2d(spectrum_x * spectrum_g, fft_length=[n, n])
+        return spectrum_x, blurred[:, centre : centre + size, centre : centre + size]
+
+    return prepare
+
+
+def _group_step(runs: Sequence[Run], size: int):
+    """The step training ``runs`` (one family) together; returns (step, weights).
+
+    ``step(spectrum_x, y, lr, t)`` takes ``_prepare``'s pair for the minibatch.
+    """
     import tensorflow as tf
 
     r = len(runs)
@@ -176,22 +201,26 @@ def _family_step(runs: Sequence[Run], g: np.ndarray, size: int):
     v = tf.Variable(np.zeros((r, size, size)))
     scale = tf.constant([run.lr_scale for run in runs], dtype=tf.float64)
     is_adam = tf.constant([run.optimizer == "adam" for run in runs])
-    spectrum_g = tf.signal.rfft2d(
-        tf.pad(tf.constant(g), [[0, n - size], [0, n - size]])
-    )
-    centre = (size - 1) // 2  # where convolve2d's 'same' starts in the full convolution
     (b1, b2), eps = ADAM_BETAS, ADAM_EPSILON
+    before = (size - 1) // 2  # conv_fft's roll for a size x size kernel
+    pad = [[0, n - size], [0, n - size]]
 
-    def one_step(x, lr, t):
-        spectrum_x = tf.signal.rfft2d(tf.pad(x, [[0, 0], [0, n - size], [0, n - size]]))
-        blurred = tf.signal.irfft2d(spectrum_x * spectrum_g, fft_length=[n, n])
-        y = blurred[:, centre : centre + size, centre : centre + size]
-        with tf.GradientTape() as tape:
-            tape.watch(weights)
-            loss = tf.reduce_sum(
-                tf.reduce_mean((conv_fft(x, weights * mask) - y) ** 2, axis=[1, 2, 3])
-            )  # the question's mean squared error, one per run: runs do not interact
-        grad = tape.gradient(loss, weights) * mask
+    def one_step(spectrum_x, y, lr, t):
+        # conv_fft(x, weights * mask) and its gradient, written out: the loss of run r is
+        # mean_b,i (p_rbi - y_bi)^2, so its gradient is the correlation of each image
+        # with its residual, summed over the minibatch (tests/test_blur.py checks it
+        # against TensorFlow's automatic gradient)
+        placed = tf.roll(tf.pad(weights * mask, [[0, 0], *pad]), [-before] * 2, [1, 2])
+        spectrum_w = tf.math.conj(tf.signal.rfft2d(placed))
+        p = tf.signal.irfft2d(spectrum_x[None] * spectrum_w[:, None], fft_length=[n, n])
+        per_output = 2.0 / (y.shape[0] * size * size)  # d(mean)/d(output)
+        residual = (p[:, :, :size, :size] - y[None]) * per_output
+        spectrum_r = tf.signal.rfft2d(tf.pad(residual, [[0, 0], [0, 0], *pad]))
+        correlation = tf.signal.irfft2d(
+            tf.reduce_sum(spectrum_x[None] * tf.math.conj(spectrum_r), axis=1),
+            fft_length=[n, n],
+        )
+        grad = tf.roll(correlation, [before] * 2, [1, 2])[:, :size, :size] * mask
         m.assign_add((grad - m) * (1 - b1))
         v.assign_add((grad**2 - v) * (1 - b2))
         rate = (lr * scale)[:, None, None]
@@ -212,6 +241,26 @@ def schedule(n_train: int, epochs: int, batch: int, seed: int) -> list[np.ndarra
     ]
 
 
+#: Runs per compiled step from images of ``SPLIT_FROM`` pixels on. At 256x256, eight runs
+#: as two groups of 4 in two threads took 52 ms a step against 65 ms as one group (2 cores);
+#: at 64x64 a step is so small that one group per family is faster (3.5 ms against 4.0).
+GROUP_SIZE, SPLIT_FROM = 4, 128
+
+
+class _Stopped(Exception):
+    """A training thread ended because another one failed."""
+
+
+def _groups(runs: Sequence[Run], group_size: int) -> list[list[Run]]:
+    """Runs split by family, then into near-equal groups of at most ``group_size``."""
+    groups = []
+    for family in sorted({run.family for run in runs}):
+        members = [run for run in runs if run.family == family]
+        count = -(-len(members) // group_size)
+        groups += [list(part) for part in np.array_split(np.array(members, object), count)]
+    return groups
+
+
 def train(
     runs: Sequence[Run],
     g: np.ndarray,
@@ -226,12 +275,15 @@ def train(
 ) -> Trained:
     """Train every run on the question's minibatch schedule, in one pass over the data.
 
-    Each step reads one minibatch per image family (made ahead of time by a reader
-    thread), makes its targets ``convolve2d(x, g, "same")`` from the images' spectrum, and
-    applies one compiled step per family that updates all that family's runs at once. The
-    loss of each run is the question's mean squared error, so the runs do not interact:
-    the result equals training each run alone (lesson 02 checks one run against a Keras
-    ``Adam`` loop). Introduced in lesson 02.
+    A reader thread makes each minibatch once per image family, ahead of time. The runs
+    are split into groups of one family (of at most ``GROUP_SIZE`` runs from images of
+    ``SPLIT_FROM`` pixels on); each group has one compiled step that makes the targets
+    ``convolve2d(x, g, "same")`` from the images' spectrum and updates all its runs at
+    once, and each group steps through the schedule in its own thread, so the groups
+    share the machine's cores. The loss of each run is
+    the question's mean squared error, so the runs do not interact: the result equals
+    training each run alone (lesson 02 checks one run against a Keras ``Adam`` loop).
+    Introduced in lesson 02.
 
     Args:
         runs: the runs (``Run``), names unique.
@@ -246,6 +298,9 @@ def train(
     Returns:
         ``Trained`` with final kernels, snapshots, the recorded steps and the wall time.
     """
+    import threading
+    from queue import Empty, Full, Queue
+
     import tensorflow as tf
     from tqdm.auto import tqdm
 
@@ -256,55 +311,91 @@ def train(
     if missing:
         raise ValueError(f"no image source for {sorted(missing)}")
     families = sorted({run.family for run in runs})
-    groups = {f: [run for run in runs if run.family == f] for f in families}
-    parts = {f: _family_step(groups[f], g, size) for f in families}
-
-    @tf.function(jit_compile=True)
-    def step(data, lr, t):  # one compiled call updates every run of every family
-        for f in families:
-            parts[f][0](data[f], lr, t)
+    groups = _groups(runs, GROUP_SIZE if size >= SPLIT_FROM else len(runs))
+    prepare = _prepare(g, size)
+    parts = [_group_step(group, size) for group in groups]
+    steps = [
+        tf.function(lambda x, lr, t, s=one_step: s(*prepare(x), lr, t), jit_compile=True)
+        for one_step, _ in parts
+    ]
 
     batches = schedule(n_train, len(learning_rates), batch, seed)
     epoch_steps = n_train // batch
     record = sorted({int(s) for s in record if 0 <= s <= len(batches)})
-    kept: dict = {f: [] for f in families}
+    kept: list = [[] for _ in groups]
+    done = [0] * len(groups)  # steps each group has finished
+    ahead = 3  # minibatches made while the groups train
+    queues = [Queue(ahead) for _ in groups]
+    stop = threading.Event()  # set when any thread fails, so that the others end
 
-    def read(indices):
-        return {
-            f: tf.constant(np.asarray(sources[f](indices), np.float64))
-            for f in families
-        }
+    def put(queue, item):
+        while not stop.is_set():
+            try:
+                return queue.put(item, timeout=0.1)
+            except Full:
+                pass
 
-    def keep():
-        for f in families:
-            kept[f].append(parts[f][1].numpy())
+    def get(queue):
+        while not stop.is_set():
+            try:
+                return queue.get(timeout=0.1)
+            except Empty:
+                pass
+        raise _Stopped()
+
+    def read():
+        for indices in batches:
+            if stop.is_set():
+                return
+            data = {
+                f: tf.constant(np.asarray(sources[f](indices), np.float64))
+                for f in families
+            }
+            for group, queue in zip(groups, queues):
+                put(queue, data[group[0].family])
+
+    def learn(i):
+        _, weights = parts[i]
+        if 0 in record:
+            kept[i].append(weights.numpy())
+        for t in range(1, len(batches) + 1):
+            lr = float(learning_rates[(t - 1) // epoch_steps])
+            steps[i](
+                get(queues[i]),
+                tf.constant(lr, tf.float64),
+                tf.constant(float(t), tf.float64),
+            )
+            if t in record:
+                kept[i].append(weights.numpy())
+            done[i] = t
+
+    def guarded(work, *args):
+        try:
+            work(*args)
+        except BaseException:
+            stop.set()
+            raise
 
     start = time.perf_counter()
-    if 0 in record:
-        keep()
-    ahead = 3  # minibatches made while one trains
-    with ThreadPoolExecutor(1) as reader:
-        pending = deque(reader.submit(read, b) for b in batches[:ahead])
-        for done in tqdm(
-            range(1, len(batches) + 1), disable=not progress, desc="training"
-        ):
-            data = pending.popleft().result()
-            if done + ahead - 1 < len(batches):
-                pending.append(reader.submit(read, batches[done + ahead - 1]))
-            lr = float(learning_rates[(done - 1) // epoch_steps])
-            step(
-                data, tf.constant(lr, tf.float64), tf.constant(float(done), tf.float64)
-            )
-            if done in record:
-                keep()
+    with ThreadPoolExecutor(len(groups) + 1) as pool:
+        futures = [pool.submit(guarded, read)]
+        futures += [pool.submit(guarded, learn, i) for i in range(len(groups))]
+        with tqdm(total=len(batches), disable=not progress, desc="training") as bar:
+            while not all(f.done() for f in futures):
+                time.sleep(0.1)
+                bar.update(min(done) - bar.n)
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        for error in errors:  # the failure itself, not the threads it stopped
+            if not isinstance(error, _Stopped):
+                raise error
     seconds = time.perf_counter() - start
 
     final, snapshots = {}, {}
-    for f in families:
-        last = parts[f][1].numpy()
-        stacked = np.array(kept[f]) if kept[f] else np.zeros((0,) + last.shape)
-        for i, run in enumerate(groups[f]):
-            final[run.name], snapshots[run.name] = last[i], stacked[:, i]
+    for i, group in enumerate(groups):
+        last = parts[i][1].numpy()
+        stacked = np.array(kept[i]) if kept[i] else np.zeros((0,) + last.shape)
+        for j, run in enumerate(group):
+            final[run.name], snapshots[run.name] = last[j], stacked[:, j]
     return Trained(final, snapshots, np.array(record), seconds)
 
 

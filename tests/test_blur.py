@@ -222,3 +222,44 @@ def test_table_aligns_names_and_numbers():
     lines = text.splitlines()
     assert lines[0].startswith("x") and len({len(line) for line in lines}) == 1
     assert "0.308" in lines[1] and "4,900" in lines[1] and "6.35" in lines[2]
+
+
+def test_groups_split_each_family_into_near_equal_groups():
+    z = np.zeros((3, 3))
+    runs = [blur.Run(f"c{i}", z) for i in range(7)]
+    runs.append(blur.Run("n", z, family="white_noise"))
+    sizes = [[run.name for run in group] for group in blur._groups(runs, 4)]
+    assert sizes == [["c0", "c1", "c2", "c3"], ["c4", "c5", "c6"], ["n"]]
+
+
+def test_train_in_split_groups_equals_training_each_run_alone(monkeypatch):
+    size, g = 8, gaussian_kernel(8, 1.0)
+    rng = np.random.default_rng(6)
+    starts = 0.1 * rng.standard_normal((3, size, size))
+    runs = [blur.Run(f"r{i}", s) for i, s in enumerate(starts)]
+    kw = dict(learning_rates=[0.01, 0.001], n_train=10, batch=5, seed=3)
+    monkeypatch.setattr(blur, "SPLIT_FROM", 2)  # split even these 8x8 runs
+    monkeypatch.setattr(blur, "GROUP_SIZE", 2)  # into groups of 2 and 1, two threads
+    together = blur.train(runs, g, _sources(size), record=[2], **kw)
+    for run in runs:
+        alone = blur.train([run], g, _sources(size), record=[2], **kw)
+        assert np.abs(together.final[run.name] - alone.final[run.name]).max() < 1e-14
+        assert np.array_equal(together.snapshots[run.name], alone.snapshots[run.name])
+
+
+def test_train_reraises_a_failing_image_source_without_hanging(monkeypatch):
+    size, g = 8, gaussian_kernel(8, 1.0)
+    sources = _sources(size)
+
+    def broken(indices):
+        if 7 in indices:
+            raise OSError("image 7 is unreadable")
+        return sources["cartoon"](indices)
+
+    monkeypatch.setattr(blur, "SPLIT_FROM", 2)
+    monkeypatch.setattr(blur, "GROUP_SIZE", 1)
+    runs = [blur.Run("a", g), blur.Run("b", g)]
+    with pytest.raises(OSError, match="image 7"):
+        blur.train(
+            runs, g, {"cartoon": broken}, learning_rates=[0.1, 0.1], n_train=10, batch=5, seed=0
+        )
