@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -123,11 +122,11 @@ def test_the_command_refuses_a_missing_notebook(capsys):
 
 
 def _stated_in_first_cell(nb: dict) -> int:
-    first = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-    source = "".join(first["source"])
-    match = re.search(r"\*\*Time[^*]*\*\*[^0-9\n]*?(\d+)\s*min", source, re.I)
-    assert match, "the first cell states no time ('**Time.** About N minutes')"
-    return int(match.group(1))
+    minutes = reading_time.stated_minutes(nb)
+    assert minutes is not None, (
+        "the first cell states no time ('**Time.** About N minutes')"
+    )
+    return minutes
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])

@@ -56,6 +56,10 @@ from string import Template
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "tools") not in sys.path:  # imported from tests, or run as a script
+    sys.path.insert(0, str(ROOT / "tools"))
+import reading_time  # noqa: E402  (the stated-time pattern and cell sources)
+
 NOTEBOOKS = ROOT / "notebooks"
 SITE_SOURCES = ROOT / "site"
 DEFAULT_OUT = ROOT / "build" / "site"
@@ -169,9 +173,7 @@ def replace_folder(folder: Path) -> None:
 # 1. Stored outputs must be there
 
 
-def _source(cell: Mapping[str, Any]) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+_source = reading_time.source
 
 
 def _where(name: str, code_index: int, cell_index: int, source: str) -> str:
@@ -295,10 +297,8 @@ def read_lesson(nb: Mapping[str, Any], path: Path) -> Lesson:
     title = heading.group(1)
     page_title = normalise_title(title, path.name[:2])
     short = page_title.split(" · ", 1)[1].split(": ")[0].strip()
-    time_match = re.search(
-        r"\*\*Time[^*]*\*\*[^0-9\n]*?(\d+)\s*min", first, re.IGNORECASE
-    )
-    if not time_match:
+    minutes = reading_time.stated_minutes(nb)
+    if minutes is None:
         raise SiteBuildError(
             f"{path.name}: the first cell does not state the time to work through the lesson "
             f"(expected a line like '**Time.** About 40 minutes'); the landing page lists it"
@@ -314,7 +314,7 @@ def read_lesson(nb: Mapping[str, Any], path: Path) -> Lesson:
         page_title=page_title,
         short_title=short,
         puzzle=puzzle,
-        minutes=int(time_match.group(1)),
+        minutes=minutes,
     )
 
 

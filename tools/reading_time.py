@@ -45,9 +45,26 @@ _OPTIONAL = re.compile(r"^##\s+Going further\b", re.IGNORECASE)
 _H2 = re.compile(r"^##\s")
 
 
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
+#: The lesson's stated time in its first Markdown cell, "**Time.** About 45 minutes":
+#: group 1 is what comes before the number, group 2 the number.
+STATED_TIME = re.compile(
+    r"(\*\*Time[^*\n]*\*\*[^0-9\n]*?)(\d+)(?=\s*min)", re.IGNORECASE
+)
+
+
+def source(cell: dict) -> str:
+    """A cell's source (or an output's text) as one string, stored as a list or not."""
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def stated_minutes(nb: dict) -> int | None:
+    """The minutes the first Markdown cell states ("**Time.** About N minutes"), or None."""
+    first = next(
+        (source(c) for c in nb.get("cells", []) if c.get("cell_type") == "markdown"), ""
+    )
+    match = STATED_TIME.search(first)
+    return int(match.group(2)) if match else None
 
 
 def optional_cells(cells: list[dict]) -> list[bool]:
@@ -55,7 +72,7 @@ def optional_cells(cells: list[dict]) -> list[bool]:
     flags, inside = [], False
     for cell in cells:
         if cell.get("cell_type") == "markdown":
-            for line in _source(cell).splitlines():
+            for line in source(cell).splitlines():
                 if _H2.match(line):
                     inside = bool(_OPTIONAL.match(line))
                     break
@@ -66,7 +83,7 @@ def optional_cells(cells: list[dict]) -> list[bool]:
 def cell_words(cell: dict) -> int:
     """Words a reader reads in a cell: its Markdown, or the Markdown its outputs display."""
     if cell.get("cell_type") == "markdown":
-        return len(_source(cell).split())
+        return len(source(cell).split())
     words = 0
     for output in cell.get("outputs", []):
         markdown = output.get("data", {}).get("text/markdown")
@@ -82,7 +99,7 @@ def cell_code_lines(cell: dict) -> int:
         return 0
     if HIDDEN_TAGS & set(cell.get("metadata", {}).get("tags", [])):
         return 0
-    return sum(1 for line in _source(cell).splitlines() if line.strip())
+    return sum(1 for line in source(cell).splitlines() if line.strip())
 
 
 @dataclass(frozen=True)
