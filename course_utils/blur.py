@@ -257,7 +257,9 @@ def _groups(runs: Sequence[Run], group_size: int) -> list[list[Run]]:
     for family in sorted({run.family for run in runs}):
         members = [run for run in runs if run.family == family]
         count = -(-len(members) // group_size)
-        groups += [list(part) for part in np.array_split(np.array(members, object), count)]
+        groups += [
+            list(part) for part in np.array_split(np.array(members, object), count)
+        ]
     return groups
 
 
@@ -315,7 +317,9 @@ def train(
     prepare = _prepare(g, size)
     parts = [_group_step(group, size) for group in groups]
     steps = [
-        tf.function(lambda x, lr, t, s=one_step: s(*prepare(x), lr, t), jit_compile=True)
+        tf.function(
+            lambda x, lr, t, s=one_step: s(*prepare(x), lr, t), jit_compile=True
+        )
         for one_step, _ in parts
     ]
 

@@ -261,5 +261,11 @@ def test_train_reraises_a_failing_image_source_without_hanging(monkeypatch):
     runs = [blur.Run("a", g), blur.Run("b", g)]
     with pytest.raises(OSError, match="image 7"):
         blur.train(
-            runs, g, {"cartoon": broken}, learning_rates=[0.1, 0.1], n_train=10, batch=5, seed=0
+            runs,
+            g,
+            {"cartoon": broken},
+            learning_rates=[0.1, 0.1],
+            n_train=10,
+            batch=5,
+            seed=0,
         )
