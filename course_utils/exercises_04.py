@@ -50,6 +50,31 @@ def _reference_1():
     return abs(w)  # steps * lr = 1.5, less about 0.01 % for eps
 
 
+def _judge_1(answer: Any, expected: float) -> Feedback:
+    verdict = compare(answer, expected, rtol=1e-3, atol=1e-9)
+    got, _ = as_numbers(answer)
+    if (
+        verdict.correct
+        or verdict.status != "incorrect"
+        or got is None
+        or got.shape != ()
+    ):
+        return verdict
+    value = float(got)
+    slips = {
+        # (value, what it is)
+        "SGD's answer, lr * g * steps: Adam divides each step by the gradient's own size, "
+        "so the step does not shrink with a small gradient": 5e-4 * 1e-3 * 3000,
+        "one step of lr; the question asks for all 3,000": 5e-4,
+        "where the weight ends (it moves against the gradient); the question asks how far, "
+        "a distance": -expected,
+    }
+    for what, value_of_slip in slips.items():
+        if np.isclose(value, value_of_slip, rtol=1e-3, atol=1e-12):
+            return Feedback("incorrect", f"{value:g} is {what}")
+    return verdict
+
+
 def _reference_2():
     # He initialisation keeps the variance of ReLU pre-activations: std = sqrt(2 / fan_in),
     # where a conv layer's fan-in is kernel height * kernel width * input channels.
@@ -101,6 +126,7 @@ def _judge_3(answer: Any, expected: tuple[float, float]) -> Feedback:
             )
             - np.max(np.abs(before)),
             "measured on the drawn grid, not on the weights": 0.0,
+            "a percentage; give the fraction": 100 * expected[1],
         }
         named = [
             name
@@ -120,6 +146,7 @@ EXERCISES = [
         number=1,
         title="How far can Adam move one weight?",
         reference=_reference_1,
+        judge=_judge_1,
         hints=[
             "Write Adam's m and v for a gradient that is the same number g at every step.",
             "m = g (1 - beta1**t) and sqrt(v) = |g| sqrt(1 - beta2**t): put them into Keras' step "

@@ -51,9 +51,24 @@ def test_exercise_1_matches_keras_adam_on_a_constant_gradient():
     assert abs(abs(weight.numpy()) - EX[1].expected()) < 1e-5
 
 
-def test_exercise_1_rejects_an_update_proportional_to_the_gradient():
-    feedback = EX[1].check(3000 * 5e-4 * 1e-3)  # plain SGD's answer
-    assert not feedback.correct and "max difference" in feedback.message
+def test_exercise_1_names_sgds_answer_one_step_and_the_signed_end_point():
+    # review, "Exercises": 04/1's target misconception got the same message as 0
+    for answer, named in [
+        (3000 * 5e-4 * 1e-3, "SGD's answer"),  # an update proportional to the gradient
+        (5e-4, "one step"),
+        (-1.5, "a distance"),
+    ]:
+        feedback = EX[1].check(answer)
+        assert not feedback.correct and named in feedback.message, (answer, feedback)
+    other = EX[1].check(0.0)
+    assert not other.correct and "max difference" in other.message
+
+
+def test_exercise_3_names_a_percentage_for_the_relative_change():
+    grey, relative = EX[3].expected()
+    feedback = EX[3].check((grey, 100 * relative))  # review: 70.65 was not recognised
+    assert not feedback.correct and "percentage" in feedback.message
+    assert EX[3].check((grey, relative)).correct
 
 
 def test_exercise_2_matches_keras_he_normal_and_rejects_glorot():
