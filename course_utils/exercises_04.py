@@ -141,6 +141,62 @@ def _judge_3(answer: Any, expected: tuple[float, float]) -> Feedback:
     return Feedback("incorrect", "; ".join(notes) or verdict.message)
 
 
+def _reference_4():
+    import course_utils as cu
+    from course_utils import mnist_trainer as mt
+
+    # the lesson's data and split at seed 0 (section 2)
+    images, labels = cu.data.load_mnist_subset()
+    order = np.random.default_rng(0).permutation(len(images))
+    x, y = (images[order] / np.float32(255))[..., np.newaxis], labels[order]
+    split = mt.Split(x[1000:], y[1000:], x[:1000], y[:1000])
+    # conv1 as the question initialised it; Glorot kernels and zero biases after it
+    std1 = (mt.normal_std1, mt.normal_std1)
+    model = mt.build_cnn(mt.glorot, mt.zeros, conv1=std1, seed=0)
+    mt.train({"mine": model}, split, 50, seed=0)
+    return model, split
+
+
+def _judge_4(answer: Any, expected: Any) -> Feedback:
+    from course_utils import mnist_trainer as mt
+
+    usage = "expected (model, split): the trained Keras model and the lesson's mt.Split"
+    if not isinstance(answer, tuple) or len(answer) != 2:
+        return Feedback("incorrect", usage)
+    model, split = answer
+    if not isinstance(split, mt.Split) or not hasattr(model, "get_layer"):
+        return Feedback("incorrect", usage)
+    try:
+        kernel = np.asarray(model.get_layer("conv1").kernel)
+    except (ValueError, AttributeError):
+        return Feedback(
+            "incorrect",
+            "the model has no layer 'conv1' with a kernel: build it with mt.build_cnn",
+        )
+    spread = float(kernel.std())
+    predicted = mt.heldout_logits(model, split.x_heldout).argmax(axis=1)
+    accuracy = float(np.mean(predicted == split.y_heldout))
+    digits = f"{len(split.y_heldout):,} held-out digits"
+    if spread < 0.5:
+        return Feedback(
+            "incorrect",
+            f"conv1's weights have standard deviation {spread:.2f}: this experiment keeps "
+            "conv1 as the question initialised it (std 1) and changes the layers after it",
+        )
+    if accuracy < 0.9:
+        return Feedback(
+            "incorrect",
+            f"conv1 kept its scale (std {spread:.2f}), but the network classifies "
+            f"{accuracy:.1%} of the {digits}, below 90%: which layers did the working "
+            "row of section 6's table change?",
+        )
+    return Feedback(
+        "correct",
+        f"conv1 kept the question's scale (std {spread:.2f}) and the network classifies "
+        f"{accuracy:.1%} of the {digits}: the std-1 first layer was no obstacle",
+    )
+
+
 EXERCISES = [
     Exercise(
         number=1,
@@ -195,5 +251,22 @@ EXERCISES = [
             "of their size. A drawing of after - before on a fixed scale shows it at once."
         ),
         judge=_judge_3,
+    ),
+    Exercise(
+        number=4,
+        title="An experiment: fix the network, keep its first layer",
+        reference=_reference_4,
+        judge=_judge_4,
+        hints=[
+            "Section 6 compared mixed initialisations: which layers' scale made the difference?",
+            "Give conv1 the question's initialisers (conv1=std1) and every other layer Glorot "
+            "kernels with zero biases: mt.build_cnn(mt.glorot, mt.zeros, conv1=std1, seed=seed).",
+        ],
+        explanation=(
+            "With conv1 at std 1 and the later layers initialised for their fan-in, the network "
+            "learns: the later layers' scale held the question's network back, not conv1's large "
+            "weights. He-normal after conv1 passes too (93.0% at seed 0, 94.8% at seed 7, "
+            "against 95.3% and 94.5% with Glorot); try your own and compare."
+        ),
     ),
 ]

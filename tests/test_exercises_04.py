@@ -188,3 +188,22 @@ def test_finding_no_checker_raises_on_any_input(number, answer):
     # objects must all get a verdict, never a traceback.
     feedback = EX[number].check(answer)
     assert feedback.status == "incorrect" and feedback.message
+
+
+def test_exercise_4_judges_the_learners_network_by_conv1s_scale_and_its_accuracy():
+    from course_utils import mnist_trainer as mt
+
+    model, split = EX[4].expected()  # conv1 std 1, Glorot after it, 50 steps
+    assert EX[4].check((model, split)).correct
+    question = mt.build_cnn(mt.normal_std1, mt.normal_std1, seed=0)  # std 1 everywhere
+    mt.train({"question": question}, split, 50, seed=0)
+    feedback = EX[4].check((question, split))
+    assert not feedback.correct and "below 90%" in feedback.message
+    glorot_first = mt.build_cnn(
+        mt.glorot, mt.zeros, seed=0
+    )  # conv1 changed: not the experiment
+    feedback = EX[4].check((glorot_first, split))
+    assert not feedback.correct and "standard deviation" in feedback.message
+    for odd in [model, (model,), (split, model), (object(), split)]:
+        feedback = EX[4].check(odd)
+        assert not feedback.correct and "expected (model, split)" in feedback.message
