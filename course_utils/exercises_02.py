@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from course_utils.exercises import Exercise
+from course_utils.exercises import Exercise, Feedback, as_numbers
 
 
 def _reference_1():
@@ -52,6 +54,71 @@ def _reference_3():
         if np.linalg.norm(y_hat - y) / np.linalg.norm(y) < 0.01:
             return s
     raise AssertionError("no odd support below 33 reaches 1%")
+
+
+def _reference_4():
+    import course_utils as cu
+
+    # the lesson's quick scale (section 1): 64x64, sigma 1.75, the question's rates x 16
+    size, n_train, batch, seed = 64, 4900, 5, 0
+    g = cu.kernels.gaussian_kernel(size, 7.0 * size / 256)
+    learning_rates = np.logspace(-3, -5, 5) * (256 / size) ** 2
+    cartoons = cu.images.ImageCache("cartoon", n_train, size, seed=seed)
+    sources = {"cartoon": cartoons.__getitem__}
+    factor = 0.03  # one Adam step: 0.03 x 6.35 = 0.19 of the kernel's norm
+    mine = cu.blur.train(
+        [cu.blur.Run("mine", g, lr_scale=factor)],
+        g, sources, learning_rates, n_train, batch=batch, seed=seed + 1,
+    )  # fmt: skip
+    return factor, mine.final["mine"]
+
+
+def _judge_4(answer: Any, expected: Any) -> Feedback:
+    from course_utils.blur import tf_equivalent
+    from course_utils.kernels import gaussian_kernel
+
+    usage = "expected (factor, kernel): your lr_scale and the trained kernel, mine.final['mine']"
+    if not isinstance(answer, tuple) or len(answer) != 2:
+        return Feedback("incorrect", usage)
+    factor, _ = as_numbers(answer[0])
+    kernel, _ = as_numbers(answer[1])
+    if factor is None or factor.shape != () or kernel is None:
+        return Feedback("incorrect", usage)
+    size = kernel.shape[0] if kernel.ndim == 2 else 0
+    if kernel.shape not in ((64, 64), (256, 256)):
+        return Feedback(
+            "incorrect",
+            f"the kernel has shape {kernel.shape}; the lesson trains 64x64 (quick scale) "
+            "or 256x256 (full scale) filters",
+        )
+    g = gaussian_kernel(size, 7.0 * size / 256)
+    w_true = tf_equivalent(g)
+    scale = np.linalg.norm(w_true)
+    start, end = (
+        np.linalg.norm(g - w_true) / scale,
+        np.linalg.norm(kernel - w_true) / scale,
+    )
+    said = f"with factor {float(factor):g} the kernel ends {end:.3g} from w_true"
+    if end < start / 3:
+        return Feedback(
+            "correct",
+            f"{said}, {end / start:.0%} of g's own distance ({start:.3f}): a step that fits "
+            "the weights lets Adam from g converge. Did a factor 10 times larger, and one "
+            "10 times smaller, also pass?",
+        )
+    step = 1e-3 * (256 / size) ** 2 * float(factor)
+    if end >= start:
+        return Feedback(
+            "incorrect",
+            f"{said}, farther than g started ({start:.3f}): each first step moves every "
+            f"weight by about {step:.2g}, against a largest weight of {w_true.max():.2g}",
+        )
+    return Feedback(
+        "incorrect",
+        f"{said}: closer than g started ({start:.3f}), but not a third of it. Try factors "
+        "on both sides: too large a step keeps shaking the weights, too small a one does "
+        "not get there in 4,900 steps",
+    )
 
 
 EXERCISES = [
@@ -111,5 +178,25 @@ EXERCISES = [
         explanation="The least-squares filter of a given support is the best that support can "
         "do, so the first odd s whose relative output error drops below 1% is the answer. A "
         "small support is fully determined by the data and leaves no room for initial noise.",
+    ),
+    Exercise(
+        number=4,
+        title="An experiment: a step size of your own",
+        reference=_reference_4,
+        judge=_judge_4,
+        hints=[
+            "Section 2.1's ratio table gives one Adam step's norm against the kernel's: 6.35 "
+            "at the question's rate. What factor makes a step a small part of the kernel?",
+            "Train a few factors a decade apart (1, 0.1, 0.01, 0.001) in one call, one Run "
+            "each, and print every final kernel's error against w_true.",
+        ],
+        explanation=(
+            "Adam's first steps move every weight by about the learning rate, so the rate must "
+            "be small next to the weights for a start at g to stay near it. Too small, and "
+            "4,900 steps cannot travel the distance left; in between, Adam converges. At quick "
+            "scale, seed 0, the end error from g was 1.44 at factor 1, 0.47 at 0.3, 0.26 at "
+            "0.1, 0.25 at 0.03, 0.29 at 0.005, 0.63 at 0.001 and 0.92 at 0.0001 (the start "
+            "is 0.979): a valley more than a decade wide."
+        ),
     ),
 ]

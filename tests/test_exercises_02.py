@@ -13,12 +13,12 @@ def ex():
     return exercises.load("02")
 
 
-@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_reference_passes_its_own_check(ex, number):
     assert ex[number].check(ex[number].expected()).correct
 
 
-@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_ellipsis_is_reported_as_not_attempted(ex, number):
     feedback = ex[number].check(...)
     assert feedback.status == "unattempted" and "not attempted" in feedback.message
@@ -135,8 +135,33 @@ ODD_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
 @pytest.mark.parametrize("answer", ODD_INPUTS.values(), ids=ODD_INPUTS.keys())
 def test_no_checker_raises_on_any_input(ex, number, answer):
     feedback = ex[number].check(answer)
     assert feedback.status == "incorrect" and feedback.message
+
+
+def test_exercise_4_passes_a_kernel_within_a_third_of_gs_distance_and_names_each_failure(
+    ex,
+):
+    from course_utils.blur import tf_equivalent
+    from course_utils.kernels import gaussian_kernel
+
+    factor, kernel = ex[4].expected()  # 4,900 quick-scale steps at factor 0.03
+    assert ex[4].check((factor, kernel)).correct
+    g = gaussian_kernel(64, 1.75)
+    w_true = tf_equivalent(g)
+    too_far = ex[4].check((1.0, w_true + 2 * (g - w_true)))  # twice g's own distance
+    assert not too_far.correct and "farther than g started" in too_far.message
+    halfway = ex[4].check((0.001, w_true + 0.5 * (g - w_true)))
+    assert not halfway.correct and "not a third of it" in halfway.message
+    for odd in [
+        kernel,
+        (factor,),
+        (factor, kernel[:10]),
+        ("fast", kernel),
+        (factor, "k"),
+    ]:
+        feedback = ex[4].check(odd)
+        assert not feedback.correct, odd
