@@ -181,7 +181,7 @@ EXERCISES = [
     ),
     Exercise(
         number=4,
-        title="An experiment: a step size of your own",
+        title="an experiment: a step size of your own",
         reference=_reference_4,
         judge=_judge_4,
         hints=[
