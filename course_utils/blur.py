@@ -167,8 +167,8 @@ def _prepare(g: np.ndarray, size: int):
 
     The targets are ``convolve2d(x, g, "same")``, made from the same spectrum. Each group
     of runs makes the pair in its own compiled step (a family split into two groups makes
-    it twice: measured faster than handing it between threads at 64x64, and 3% slower at
-    256x256).
+    it twice: measured faster than handing it between threads at 64x64, and a few percent
+    slower at 256x256).
     """
     import tensorflow as tf
 
@@ -241,9 +241,9 @@ def schedule(n_train: int, epochs: int, batch: int, seed: int) -> list[np.ndarra
     ]
 
 
-#: Runs per compiled step from images of ``SPLIT_FROM`` pixels on. At 256x256, eight runs
-#: as two groups of 4 in two threads took 52 ms a step against 65 ms as one group (2 cores);
-#: at 64x64 a step is so small that one group per family is faster (3.5 ms against 4.0).
+#: Runs per compiled step from images of ``SPLIT_FROM`` pixels on. At 256x256 groups of 4 in
+#: their own threads were faster than one group per family on 2 cores (smaller arrays, both
+#: cores busy); at 64x64 a step is so small that one group per family is faster.
 GROUP_SIZE, SPLIT_FROM = 4, 128
 
 
@@ -474,16 +474,12 @@ def disk_needed(n: int, size: int, folder: str | None = None) -> tuple[float, fl
     """(GB the image cache needs, GB free) for ``n`` float64 images of size x size.
 
     Raises ``OSError`` naming both figures when the temporary folder has too little room,
-    before anything is written.
+    before anything is written: the same check ``ImageCache`` makes when it starts.
     """
+    need = n * size * size * 8
+    _images._check_free_space(folder, need, f"{n} images of {size}x{size}")
     where = folder if folder is not None else tempfile.gettempdir()
-    need, free = n * size * size * 8 / 1e9, shutil.disk_usage(where).free / 1e9
-    if free < need:
-        raise OSError(
-            f"the image cache needs {need:.2f} GB of free disk in {where}, "
-            f"{free:.2f} GB is free: free some space or set TMPDIR to a larger disk"
-        )
-    return need, free
+    return need / 1e9, shutil.disk_usage(where).free / 1e9
 
 
 def table(rows: Sequence[Sequence], header: Sequence[str], width: int = 10) -> str:
